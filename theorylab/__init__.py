@@ -1,0 +1,3 @@
+"""theorylab: executable mathematics for nine ML-theory papers."""
+
+__version__ = "0.1.0"
