@@ -170,7 +170,8 @@ def _json_default(obj):
 
 def config_hash(name: str, config, version: str = __version__) -> str:
     payload = json.dumps(
-        {"sim": name, "config": config_dict(config), "version": version, "type": type(config).__name__},
+        {"sim": name, "config": config_dict(config), "version": version,
+         "type": type(config).__name__},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -358,6 +359,17 @@ def make_executor(kind: str | Executor = "serial", *, workers: int | None = None
 # --------------------------------------------------------------------------- running
 
 
+_DEFAULTS: dict[str, Any] = {"executor": "serial", "workers": None, "scheduler": None}
+
+
+def set_defaults(*, executor=None, workers=None, scheduler=None) -> None:
+    """Default executor for sweeps that do not name one (used by ``theorylab check``)."""
+    if executor is not None:
+        _DEFAULTS["executor"] = executor
+    _DEFAULTS["workers"] = workers
+    _DEFAULTS["scheduler"] = scheduler
+
+
 def _compute_point(name: str, config) -> tuple[dict[str, np.ndarray], float]:
     """Worker entry point (module-level so that it pickles)."""
     sim = get(name)
@@ -403,7 +415,7 @@ def _progress(total: int, desc: str, enabled: bool | None):
     return tqdm(total=total, desc=desc, disable=not enabled, leave=False)
 
 
-def run_points(name: str, configs: Iterable, *, executor: str | Executor = "serial",
+def run_points(name: str, configs: Iterable, *, executor: str | Executor | None = None,
                workers: int | None = None, scheduler: str | None = None,
                cache: Cache | str | os.PathLike | None = None, use_cache: bool = True,
                force: bool = False, progress: bool | None = None) -> list[dict[str, np.ndarray]]:
@@ -413,7 +425,7 @@ def run_points(name: str, configs: Iterable, *, executor: str | Executor = "seri
     executor, and each is written to the cache as soon as it completes, so an interrupted
     sweep resumes where it stopped.
     """
-    sim = get(name)
+    get(name)
     configs = list(configs)
     store = cache if isinstance(cache, Cache) else Cache(cache)
     results: list[dict | None] = [None] * len(configs)
@@ -425,6 +437,10 @@ def run_points(name: str, configs: Iterable, *, executor: str | Executor = "seri
         else:
             results[i] = hit
     if todo:
+        if executor is None:
+            executor = _DEFAULTS["executor"]
+            workers = workers or _DEFAULTS["workers"]
+            scheduler = scheduler or _DEFAULTS["scheduler"]
         ex, close = make_executor(executor, workers=workers, scheduler=scheduler)
         bar = _progress(len(todo), name, progress)
         try:
@@ -443,7 +459,7 @@ def run_points(name: str, configs: Iterable, *, executor: str | Executor = "seri
 
 
 def run_sim(name: str, config=None, *, scale: str = "quick", overrides=None,
-            executor: str | Executor = "serial", workers: int | None = None,
+            executor: str | Executor | None = None, workers: int | None = None,
             scheduler: str | None = None, cache: Cache | str | os.PathLike | None = None,
             use_cache: bool = True, force: bool = False,
             progress: bool | None = None) -> dict[str, np.ndarray]:
@@ -472,7 +488,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", choices=SCALES, default="quick")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a config field (repeatable)")
-    parser.add_argument("--executor", default="serial", choices=("serial", "local", "dask"))
+    parser.add_argument("--executor", default=None, choices=("serial", "local", "dask"),
+                        help="where sweep points run (default: serial, in process)")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--scheduler", default=None, help="Dask scheduler address")
     parser.add_argument("--device", choices=("cpu", "gpu"), default=None,

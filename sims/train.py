@@ -36,7 +36,8 @@ def scale_by_tree(scales) -> optax.GradientTransformation:
     return optax.GradientTransformation(init_fn, update_fn)
 
 
-def _check(steps: int, lr: float | None = None, batch_size: int | None = None, n: int | None = None):
+def _check(steps: int, lr: float | None = None, batch_size: int | None = None,
+           n: int | None = None):
     if int(steps) != steps or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
     if lr is not None and not lr >= 0:

@@ -1,0 +1,5 @@
+import sys
+
+from theorylab.cli import main
+
+sys.exit(main())
