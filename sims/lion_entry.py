@@ -30,7 +30,7 @@ class Config(runner.SimConfig):
 
 @runner.register("lion_entry", paper="lion", config=Config)
 def run(config: Config) -> dict:
-    """Continuous and discrete box-entry: distances vs the bounds e^{-lambda t}, (1-eps lambda)^t."""
+    """Continuous and discrete box entry: distances vs e^{-lambda t} and (1 - eps lambda)^t."""
     from theory import lion as L
 
     lam = config.lam

@@ -53,6 +53,7 @@ __all__ = [
     "empirical_ntk",
     "cost_decrease_rate",
     "numerical_rank",
+    "polynomial_kernel_rank",
     "gradient_flow_mse",
     "ntk_gp_prediction",
     "kernel_pca",
@@ -564,6 +565,33 @@ def numerical_rank(gram, rtol: float = 1e-10) -> int:
         raise ValueError(f"rtol must lie in (0, 1), got {rtol}")
     ev = scipy.linalg.eigvalsh(_as_gram(gram))
     return int(np.sum(ev > rtol * ev.max()))
+
+
+def polynomial_kernel_rank(degree: int, depth: int, n0: int) -> int:
+    """Rank of Theta^(L)_inf on many points of S^{n0-1} for sigma(z) = z**degree, beta > 0.
+
+    Returns
+    -------
+    int
+        The dimension of the polynomials of degree <= D = degree**(depth-1) restricted to the
+        sphere S^{n0-1}: ``C(D+n0-1, n0-1) + C(D+n0-2, n0-1)`` (2D + 1 on the circle).
+
+    Notes
+    -----
+    Derived (reference note section 3.5; the paper only says that Proposition 2 needs a
+    non-polynomial sigma).  On the sphere Theta^(L)_inf is a polynomial in t = x.x' of degree
+    D whose coefficients are all positive when beta > 0 (each layer composes polynomials with
+    non-negative coefficients and the +beta^2 shift fills in every power), so its Gram matrix
+    on N points in general position has rank min(N, dim of that polynomial space).  For
+    sigma(z) = z this is n0 + 1 at every depth; for z**2 on the circle 2**L + 1.
+    """
+    for name, v, lo in (("degree", degree, 1), ("depth", depth, 1), ("n0", n0, 1)):
+        if isinstance(v, bool) or int(v) != v or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    d = int(degree) ** (int(depth) - 1)
+    if n0 == 1:
+        return 2 if d >= 1 else 1  # the 0-sphere has two points
+    return math.comb(d + n0 - 1, n0 - 1) + math.comb(d + n0 - 2, n0 - 1)
 
 
 # --------------------------------------------------------------------------- function space
