@@ -39,7 +39,8 @@ __all__ = [
     "rate_function", "u_min", "h_KL", "kl_per_dim", "kl_min_per_dim", "h_KL_reverse",
     "h_collapse", "log_density_per_dim", "alpha_var", "kappa_clt", "kappa_stable",
     "neff_exponent", "pd_mean_yk", "pd_mean_y2", "pd_second_moment_y2", "pd_mean_pmax",
-    "var_log_density", "n_points", "ncx2_logcdf", "nn_quantile", "edge_slope", "h_G_eff",
+    "var_log_density", "n_points", "loglinear_cells", "ncx2_logcdf", "ncx2_lower_quantile",
+    "nn_quantile", "edge_slope", "h_G_eff",
     "finite_d_oracle", "symbolic_checks",
 ]
 
@@ -571,8 +572,12 @@ def _check_d(d) -> int:
     return int(d)
 
 
-def _loglinear_cells(x, logf):
-    """Log of the integral of ``exp(logf)`` over each cell, exact for log-linear ``logf``."""
+def loglinear_cells(x, logf):
+    """Log of ``int exp(logf)`` over each cell ``[x_i, x_{i+1}]``, exact for log-linear ``logf``.
+
+    A quadrature rule for integrands spanning hundreds of orders of magnitude: within a cell
+    ``exp(logf)`` is taken to be exponential through the two end values.
+    """
     a, b = logf[:-1], logf[1:]
     hi = np.maximum(a, b)
     delta = np.abs(a - b)
@@ -631,7 +636,7 @@ def ncx2_logcdf(D, d, lam, npts: int = 4001, method: str = "auto"):
         lo = Di * np.exp(-60.0 / max(d / 2 - 1, 0.5))
         grid = np.linspace(lo, Di, npts)
         lf = np.maximum(stats.ncx2.logpdf(grid, d, lam), -1e6)  # -inf at D -> 0
-        out[i] = special.logsumexp(_loglinear_cells(grid, lf))
+        out[i] = special.logsumexp(loglinear_cells(grid, lf))
     return _out(out.reshape(np.shape(D)))
 
 
@@ -649,11 +654,14 @@ def nn_quantile(d, n, lam=None) -> float:
     if n < 2:
         raise ValueError(f"n must be >= 2, got {n!r}")
     target = -math.log(n)
-    return _lower_quantile(d, target, lam) / d
+    return ncx2_lower_quantile(d, target, lam) / d
 
 
-def _lower_quantile(d: int, log_q: float, lam: float) -> float:
-    """``D`` with ``ln P(ncx2(d, lam) <= D) = log_q`` (``log_q < ln 1/2``)."""
+def ncx2_lower_quantile(d: int, log_q: float, lam: float) -> float:
+    """``D`` with ``ln P(ncx2(d, lam) <= D) = log_q``, for ``log_q < ln(1/2)`` (any depth)."""
+    d = _check_d(d)
+    if not log_q < math.log(0.5):
+        raise ValueError(f"log_q must be < ln(1/2), got {log_q!r}")
     f = lambda D: float(ncx2_logcdf(D, d, lam)) - log_q
     hi = float(stats.ncx2.ppf(0.5, d, lam))
     lo = 0.5 * hi
@@ -676,7 +684,7 @@ def edge_slope(d, q, lam=None) -> float:
 def _edge_slope_log(d, log_q: float, lam=None) -> float:
     d = _check_d(d)
     lam = float(d if lam is None else lam)
-    Dq = _lower_quantile(d, log_q, lam)
+    Dq = ncx2_lower_quantile(d, log_q, lam)
     return float(2.0 * np.exp(stats.ncx2.logpdf(Dq, d, lam) - log_q))
 
 
