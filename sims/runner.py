@@ -378,6 +378,22 @@ def _compute_point(name: str, config) -> tuple[dict[str, np.ndarray], float]:
     return result, time.perf_counter() - t0
 
 
+def _completed(ex: Executor, jobs):
+    """Yield ``(tag, future)`` as each ``_compute_point(*args)`` finishes.
+
+    The serial executor computes at submission, so its jobs are submitted one at a time
+    (each result is stored before the next point starts, which is what makes an interrupted
+    sweep resumable); other executors get every job at once.
+    """
+    if isinstance(ex, SerialExecutor):
+        for tag, args in jobs:
+            yield tag, ex.submit(_compute_point, *args)
+        return
+    futures = {ex.submit(_compute_point, *args): tag for tag, args in jobs}
+    for fut in as_completed(futures):
+        yield futures[fut], fut
+
+
 def split(sim: Sim, config) -> list:
     """The independent points of ``config`` (one per element of the sweep field)."""
     if sim.sweep is None:
@@ -444,9 +460,7 @@ def run_points(name: str, configs: Iterable, *, executor: str | Executor | None 
         ex, close = make_executor(executor, workers=workers, scheduler=scheduler)
         bar = _progress(len(todo), name, progress)
         try:
-            futures = {ex.submit(_compute_point, name, configs[i]): i for i in todo}
-            for fut in as_completed(futures):
-                i = futures[fut]
+            for i, fut in _completed(ex, [(i, (name, configs[i])) for i in todo]):
                 result, seconds = fut.result()
                 if use_cache:
                     store.save(name, configs[i], result, seconds)

@@ -204,10 +204,13 @@ def smooth_sign_kernel(delta: float = 0.05) -> Kernel:
         return delta * np.sum(u + np.log1p(np.exp(-2 * u)) - np.log(2.0))
 
     def conj(z):
+        from scipy.special import xlogy
+
         z = np.asarray(z, float)
-        if np.max(np.abs(z)) >= 1:
-            return np.inf if np.max(np.abs(z)) > 1 + 1e-12 else delta * z.size * np.log(2.0)
-        return 0.5 * delta * np.sum((1 + z) * np.log1p(z) + (1 - z) * np.log1p(-z))
+        if np.max(np.abs(z), initial=0.0) > 1 + 1e-12:
+            return np.inf
+        z = np.clip(z, -1.0, 1.0)  # 0 log 0 = 0 on the boundary
+        return 0.5 * delta * np.sum(xlogy(1 + z, 1 + z) + xlogy(1 - z, 1 - z))
 
     return Kernel("smooth_sign", K, lambda m: _xp(m).tanh(m / delta), conj,
                   lambda z: delta * np.arctanh(np.asarray(z, float)),

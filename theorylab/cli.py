@@ -92,7 +92,7 @@ def _cmd_figures(args) -> int:
         return 2
     for f in figs:
         t0 = time.perf_counter()
-        paths = registry.render(f.name, scale=args.scale, cache=args.results,
+        paths = registry.render(f.name, scale=args.scale, cache=args.results, out=args.out,
                                 executor=args.executor, workers=args.workers,
                                 progress=False if args.quiet else None)
         print(f"{f.name:<34} {time.perf_counter() - t0:6.1f} s  -> {paths[0]}")
@@ -108,8 +108,8 @@ def _cmd_report(args) -> int:
         print(f"{path} not found: run `theorylab check` first", file=sys.stderr)
         return 2
     data = json.loads(path.read_text())
-    figs = [(f.name, f.paper, registry.out_dir(data["scale"]) / f"{f.name}.png")
-            for f in registry.all_figures()]
+    fig_dir = Path(args.figures) if args.figures else registry.out_dir(data["scale"])
+    figs = [(f.name, f.paper, fig_dir / f"{f.name}.png") for f in registry.all_figures()]
     out = Path(args.reports) / "report.html"
     out.write_text(report.html_page(data["claims"], figs, data["scale"]))
     missing = [n for n, _, p in figs if not p.exists()]
@@ -169,11 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, help="Dask scheduler address")
     p.add_argument("--device", choices=("cpu", "gpu"), default=None)
     p.add_argument("--results", default=None)
+    p.add_argument("--out", default=None, help="output folder (default figures/out[/full])")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_figures)
 
     p = sub.add_parser("report", help="one self-contained HTML page of claims and figures")
     p.add_argument("--reports", default="reports")
+    p.add_argument("--figures", default=None, help="folder of the PNGs (default figures/out)")
     p.set_defaults(func=_cmd_report)
     return parser
 
