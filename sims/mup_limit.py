@@ -1,0 +1,208 @@
+"""Finite-width muP networks against their computed infinite-width limits (TP4 Sec. 6).
+
+Two sims (float64, networks from :func:`sims.nets.abc_mlp` with :func:`theory.mup.mup`,
+trained with ``optax.sgd`` + the per-layer rates of :func:`sims.train.scale_by_tree`):
+
+* ``mup_one_hidden``: a 1-hidden-layer muP net with scalar input trained by SGD (batch 1) on
+  the sequence ``(xs[t % m], ys[t % m])``; records ``f_t(x_test)``.  Compared with
+  :func:`theory.mup.one_hidden_layer_limit` (Thm 6.1), :func:`theory.mup.linear_limit`
+  (Cor. 6.2) and :func:`theory.mup.relu_one_step_limit`.
+* ``mup_deep``: an L-hidden-layer muP net after one SGD step on a unit input ``xi``, once
+  with true backpropagation and once with *decoupled* backpropagation (the backward pass of
+  each hidden layer uses an independent copy of ``W``, via a ``custom_vjp``).  Compared with
+  :func:`theory.mup.deep_one_step_limit` with and without the correction term.
+
+The finite output is a mean over n iid "particles" plus an ``O(n^{-1/2})`` fluctuation, so the
+RMS error over seeds should scale like ``n^{-1/2}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sims import runner
+from theory import mup as M
+
+
+def _check(widths, seeds, eta):
+    if not widths or any(int(n) != n or n < 2 for n in widths):
+        raise ValueError(f"widths must be a non-empty tuple of integers >= 2, got {widths}")
+    if int(seeds) != seeds or seeds < 1:
+        raise ValueError(f"seeds must be an integer >= 1, got {seeds}")
+    if not (np.isfinite(eta) and eta >= 0):
+        raise ValueError(f"eta must be finite and >= 0, got {eta}")
+
+
+# --------------------------------------------------------------------------- one hidden layer
+
+
+@dataclass(frozen=True)
+class OneHiddenConfig(runner.SimConfig):
+    widths: tuple[int, ...] = (256, 1024, 4096, 16384)
+    seeds: int = 20
+    activation: str = "tanh"
+    eta: float = 1.0
+    steps: int = 5
+    xs: tuple[float, ...] = (1.0, -0.7, 1.5, 0.4, -1.2)
+    ys: tuple[float, ...] = (1.0, -0.5, 0.8, 0.3, -1.0)
+    x_test: float = 0.9
+
+    @classmethod
+    def full(cls):
+        return cls(widths=(256, 1024, 4096, 16384, 65536, 262144), seeds=50)
+
+
+def one_hidden_trajectories(n: int, config: OneHiddenConfig) -> np.ndarray:
+    """``f_t(x_test)``, t = 0..steps, of width-n muP nets; shape (seeds, steps + 1)."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from sims import nets, train
+
+    with jax.experimental.enable_x64():
+        net = nets.abc_mlp(1, n, M.mup(1), activation=config.activation)
+        m = len(config.xs)
+        idx = np.arange(config.steps) % m
+        xs = jnp.asarray(np.asarray(config.xs)[idx], jnp.float64).reshape(-1, 1, 1)
+        ys = jnp.asarray(np.asarray(config.ys)[idx], jnp.float64).reshape(-1, 1, 1)
+        xt = jnp.full((1, 1), config.x_test, jnp.float64)
+        loss = train.mse(net.apply)
+
+        def one_seed(key):
+            params = net.init(key, jnp.float64)
+            opt = optax.chain(optax.sgd(config.eta), train.scale_by_tree(net.lr_tree(params)))
+
+            def step(carry, batch):
+                p, state = carry
+                grads = jax.grad(loss)(p, batch)
+                updates, state = opt.update(grads, state, p)
+                p = optax.apply_updates(p, updates)
+                return (p, state), net.apply(p, xt)[0, 0]
+
+            _, f = jax.lax.scan(step, (params, opt.init(params)), (xs, ys))
+            return jnp.concatenate([net.apply(params, xt)[0], f])
+
+        keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(config.seed), n),
+                                config.seeds)
+        return np.asarray(jax.jit(jax.vmap(one_seed))(keys))
+
+
+@runner.register("mup_one_hidden", paper="mup", config=OneHiddenConfig, sweep="widths")
+def run_one_hidden(config: OneHiddenConfig) -> dict:
+    """1-hidden-layer muP nets trained on a sequence, vs width (TP4 Thm 6.1 / Cor 6.2)."""
+    _check(config.widths, config.seeds, config.eta)
+    M.activation(config.activation)
+    if len(config.xs) != len(config.ys) or not config.xs:
+        raise ValueError("xs and ys must be non-empty and of the same length")
+    if int(config.steps) != config.steps or config.steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {config.steps}")
+    f = np.stack([one_hidden_trajectories(n, config) for n in config.widths])
+    return {"width": np.array(config.widths), "f": f}
+
+
+# --------------------------------------------------------------------------- deep, one step
+
+
+@dataclass(frozen=True)
+class DeepConfig(runner.SimConfig):
+    widths: tuple[int, ...] = (128, 256, 512, 1024, 2048)
+    seeds: int = 32
+    L: int = 2
+    activation: str = "tanh"
+    eta: float = 1.0
+    y: float = 1.0
+    d: int = 3
+    decoupled: bool = False
+
+    @classmethod
+    def full(cls):
+        return cls(widths=(256, 512, 1024, 2048, 4096, 8192), seeds=32)
+
+
+def deep_one_step(n: int, config: DeepConfig) -> dict:
+    """``f_0`` and ``f_1`` at xi for width-n muP nets (true and decoupled backprop)."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from sims import nets, train
+
+    @jax.custom_vjp
+    def decoupled_matmul(x, w, w_back):
+        return x @ w
+
+    def dm_fwd(x, w, w_back):
+        return x @ w, (x, w_back)
+
+    def dm_bwd(res, g):
+        x, w_back = res
+        return g @ w_back.T, x.T @ g, jnp.zeros_like(w_back)
+
+    decoupled_matmul.defvjp(dm_fwd, dm_bwd)
+
+    with jax.experimental.enable_x64():
+        L, d = config.L, config.d
+        net = nets.abc_mlp(d, n, M.mup(L), activation=config.activation)
+        phi = nets.activation_fn(config.activation)
+        x = jnp.ones((1, d), jnp.float64) / np.sqrt(d)
+        data = (x, jnp.full((1, 1), config.y, jnp.float64))
+
+        def apply_decoupled(params, w_back, inp):
+            """Same forward pass as ``net.apply``; hidden layers backprop through w_back."""
+            h = inp
+            for l, layer in enumerate(params):
+                if 0 < l < L:
+                    z = net.multipliers[l] * decoupled_matmul(h, layer["w"], w_back[l - 1])
+                else:
+                    z = net.multipliers[l] * (h @ layer["w"])
+                h = phi(z) if l < L else z
+            return h
+
+        def one_seed(key):
+            k_init, k_back = jax.random.split(key)
+            params = net.init(k_init, jnp.float64)
+            opt = optax.chain(optax.sgd(config.eta), train.scale_by_tree(net.lr_tree(params)))
+            true = train.train(train.mse(net.apply), params, opt, steps=1, data=data)
+            f0 = net.apply(params, x)[0, 0]
+            f1 = net.apply(true.params, x)[0, 0]
+            if not config.decoupled:
+                return f0, f1, jnp.nan
+            bk = jax.random.split(k_back, L - 1)
+            w_back = [net.init_stds[l + 1] * jax.random.normal(bk[l], (n, n), jnp.float64)
+                      for l in range(L - 1)]
+            loss_dec = lambda p, batch: 0.5 * jnp.mean(
+                (apply_decoupled(p, w_back, batch[0]) - batch[1]) ** 2)
+            dec = train.train(loss_dec, params, opt, steps=1, data=data)
+            return f0, f1, net.apply(dec.params, x)[0, 0]
+
+        keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(config.seed), n),
+                                config.seeds)
+        f0, f1, f1d = jax.jit(lambda k: jax.lax.map(one_seed, k))(keys)
+        return {"f0": np.asarray(f0), "f1": np.asarray(f1), "f1_decoupled": np.asarray(f1d)}
+
+
+@runner.register("mup_deep", paper="mup", config=DeepConfig, sweep="widths")
+def run_deep(config: DeepConfig) -> dict:
+    """L-hidden-layer muP nets after one step, true vs decoupled backprop (TP4 Sec. 6.2-7)."""
+    _check(config.widths, config.seeds, config.eta)
+    M.activation(config.activation)
+    if int(config.L) != config.L or config.L < 1:
+        raise ValueError(f"L must be an integer >= 1, got {config.L}")
+    parts = [deep_one_step(n, config) for n in config.widths]
+    out = {k: np.stack([p[k] for p in parts]) for k in parts[0]}
+    out["width"] = np.array(config.widths)
+    return out
+
+
+def rms_error_slope(width, values, target) -> tuple[float, np.ndarray]:
+    """RMS error over seeds at each width and the slope of log RMS against log width."""
+    rms = np.sqrt(np.mean((np.asarray(values) - target) ** 2, axis=-1))
+    slope = np.polyfit(np.log(np.asarray(width, float)), np.log(rms), 1)[0]
+    return float(slope), rms
+
+
+if __name__ == "__main__":
+    runner.main("mup_deep")
