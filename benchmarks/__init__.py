@@ -1,0 +1,1 @@
+"""Speed and scale benchmarks against the anchor libraries (`python -m benchmarks [NAME]`)."""
