@@ -1,0 +1,435 @@
+"""Claim ledger: Kernel Density Estimators in Large Dimensions (Biroli & Mezard 2024).
+
+Checks 1-12 of papers/kde.md section 6, plus the issue's robustness requirement.  Only the
+paper's abstract could be read: the existence of the three regimes and the position of the
+KL-optimal bandwidth are the paper's (``source="paper"``, qualitative); every number below was
+derived in the reference note (``source="derived"``) and is never presented as the paper's.
+
+Simulation claims compare with statistical tolerances: z-scores against k standard errors,
+binomial tests, or the note's finite-d tolerances where the asymptote is approached at a known
+O((ln d)/d) rate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from paper_checks.ledger import claim, reference
+from sims import runner
+from theory import kde as theory
+
+ROOT_TOL = "brentq/bisection roots are exact to ~1e-15; the note prints 5-6 decimals"
+
+
+def _z(mean: float, se: float, target: float) -> float:
+    return abs(mean - target) / se
+
+
+def _d_index(res: dict, d: int) -> int:
+    ds = list(np.asarray(res["d"]).tolist())
+    if d not in ds:
+        raise ValueError(f"sim result has no d = {d} (has {ds})")
+    return ds.index(d)
+
+
+def _ev(scale: str) -> dict:
+    return runner.run_sim("kde_ev", scale=scale)
+
+
+def _ev_column(res: dict, ratio: float) -> int:
+    hs = res["h"][0]
+    j = int(np.argmin(np.abs(hs - ratio * theory.h_G(0.5))))
+    if abs(hs[j] / theory.h_G(0.5) - ratio) > 1e-9:
+        raise ValueError(f"kde_ev has no bandwidth h = {ratio} h_G")
+    return j
+
+
+# ----------------------------------------------------------------------------- the paper's own
+
+
+@claim("kde.three_regimes", paper="kde", reference="Abstract",
+       statement="three regimes in h: CLT above h_CLT, alpha-stable between h_G and h_CLT, "
+                 "extreme-value (condensed) below h_G; regime codes at alpha = 0.5 for "
+                 "h = 0.5, 0.8, 1.0 (derived thresholds 0.652 / 0.922)",
+       source="paper", expected=[2, 1, 0], compare="equal",
+       tol_reason="integer regime labels: exact")
+def three_regimes(scale):
+    codes = theory.regime_code(0.5, np.array([0.5, 0.8, 1.0]))
+    return codes.tolist(), "0 = CLT, 1 = stable, 2 = condensed"
+
+
+@claim("kde.kl_optimum_not_clt", paper="kde", reference="Abstract",
+       statement="the KL-optimal bandwidth lies in the new (non-CLT) regime: "
+                 "max over alpha in [0.05, 3] of h_KL / h_CLT < 1",
+       source="paper", expected=1.0, compare="le", tol=0.0,
+       tol_reason="closed forms; strict inequality h_KL < h_G < h_CLT holds analytically")
+def kl_optimum_not_clt(scale):
+    a = np.linspace(0.05, 3, 300)
+    ratio = theory.h_KL(a) / theory.h_CLT(a)
+    return float(ratio.max()), f"h_KL/h_G max {float((theory.h_KL(a) / theory.h_G(a)).max()):.4f}"
+
+
+reference("kde.paper_figures", paper="kde", reference="Figs. 1-4 (Sec. 6 anchor S6.F4)",
+          statement="the paper's figure panels and numeric values",
+          expected="unknown",
+          reason="only the abstract of arXiv 2408.05807 could be read; the figures are "
+                 "reproduced from the derived theory instead (figures/kde.py)")
+
+
+# ----------------------------------------------------------------------------- 1-5 closed forms
+
+
+@claim("kde.thresholds", paper="kde", reference="Sec. 6 check 1 (note R3)",
+       statement="h_G(0.5), h_CLT(0.5), h_G(1), h_CLT(1) from 2 alpha = t^2 - t - ln t, "
+                 "h_G^2 = t/(1-t)",
+       source="derived", expected=[0.65215, 0.92227, 0.37211, 0.52624], tol=1e-4,
+       compare="abs", tol_reason=ROOT_TOL + " (issue tolerance 1e-4)")
+def thresholds(scale):
+    return [theory.h_G(0.5), theory.h_CLT(0.5), theory.h_G(1.0), theory.h_CLT(1.0)]
+
+
+@claim("kde.ratio_sqrt2", paper="kde", reference="Sec. 6 check 2 (note R2)",
+       statement="h_CLT / h_G = sqrt(2) on a grid alpha in [0.05, 3]",
+       source="derived", expected=0.0, tol=1e-9, compare="abs",
+       tol_reason="exact identity; float64 roots give ~1e-15")
+def ratio_sqrt2(scale):
+    a = np.linspace(0.05, 3, 500)
+    return float(np.max(np.abs(theory.h_CLT(a) / theory.h_G(a) - math.sqrt(2))))
+
+
+@claim("kde.ratio_sqrt2_hypercube", paper="kde", reference="Sec. 6 check 2 (note R2)",
+       statement="for data uniform on {+-1}^d, mu = 2 at h^2 = 2 h_G^2 (independent root finds "
+                 "of alpha = Sigma(mu; h), alpha = 0.3)",
+       source="derived", expected=math.sqrt(2), tol=1e-6, compare="abs",
+       tol_reason="central-difference derivative (rel. err ~1e-10) inside brentq (xtol 1e-12)")
+def ratio_hypercube(scale):
+    from scipy import optimize
+
+    mu_of = lambda h: theory.stable_index_general(0.3, h, theory.hypercube_phi)
+    hg = optimize.brentq(lambda h: mu_of(h) - 1, 0.2, 3, xtol=1e-12)
+    hc = optimize.brentq(lambda h: mu_of(h) - 2, 0.2, 5, xtol=1e-12)
+    return hc / hg, f"hypercube h_G = {hg:.5f} (Gaussian {theory.h_G(0.3):.5f})"
+
+
+@claim("kde.phase_boundaries", paper="kde", reference="Sec. 6 check 3 (note R3)",
+       statement="explicit boundaries alpha_G(1), alpha_CLT(1)",
+       source="derived", expected=[0.221574, 0.438195], tol=1e-6, compare="abs",
+       tol_reason="closed forms in float64; the note prints 6 decimals (half-unit 5e-7)")
+def phase_boundaries(scale):
+    return [theory.alpha_G(1.0), theory.alpha_CLT(1.0)]
+
+
+@claim("kde.sympy_identities", paper="kde", reference="Sec. 6 check 3 (note R2-R7)",
+       statement="sympy: Sigma in t-form, h_CLT^2/h_G^2 = 2, explicit alpha_G/alpha_CLT, KL "
+                 "branches C1 at h_G, h_KL^2 = u_min stationary, kappa identities, E[Y2] = 1-mu",
+       source="derived", expected=0, compare="equal",
+       tol_reason="symbolic: residuals must simplify to exactly 0")
+def sympy_identities(scale):
+    res = theory.symbolic_checks()
+    bad = [k for k, v in res.items() if v != 0]
+    return len(bad), f"{len(res)} identities; nonzero: {bad}"
+
+
+@claim("kde.stable_index", paper="kde", reference="Sec. 6 check 4 (note R2)",
+       statement="mu(alpha = 0.5, h = 0.8) = h^2 / h_G^2",
+       source="derived", expected=1.5048, tol=1e-3, compare="abs", tol_reason=ROOT_TOL)
+def stable_index(scale):
+    return theory.stable_index(0.5, 0.8)
+
+
+@claim("kde.hill_vs_exact_order_stats", paper="kde", reference="Sec. 6 check 4 (note R9)",
+       statement="NN-spacing Hill estimate h_G_hat at d = 40, alpha = 0.4, k = 20 (direct "
+                 "sampler, n = 8.9e6 per dataset) agrees with its exact finite-d mean",
+       source="derived", expected=4.0, compare="le",
+       tol_reason="z-score: |mean - exact| / SE <= 4 (SE over datasets); the exact mean uses "
+                  "2e4 exact order-statistic samples (SE 4e-4)")
+def hill_vs_exact(scale):
+    from sims import kde_core
+
+    res = runner.run_sim("kde_hill", scale=scale)
+    hhat = res["theta"] ** -0.5
+    d, k, n = int(res["d"]), int(res["k"]), int(res["n"])
+    ev = kde_core.ExtremeValueSampler(d, math.log(n), float(d), [1.0], K=k + 1)
+    G = np.cumsum(np.random.default_rng(12345).exponential(size=(20000, k)), axis=1)
+    exact = kde_core.hill_theta(np.interp(np.log(G) - math.log(n), ev.logF, ev.Dg)) ** -0.5
+    se = hhat.std(ddof=1) / math.sqrt(hhat.size)
+    return (_z(hhat.mean(), math.hypot(se, exact.std() / math.sqrt(exact.size)), exact.mean()),
+            f"h_G_hat = {hhat.mean():.4f} +- {se:.4f} ({hhat.size} datasets); exact "
+            f"{exact.mean():.4f}; asymptotic h_G {theory.h_G(0.4):.4f}")
+
+
+@claim("kde.hill_vs_theta_eff", paper="kde", reference="Sec. 6 check 4 (note R9 item 3)",
+       statement="the mean Hill estimate h_G_hat (k = 20, d = 40, alpha = 0.4) matches the "
+                 "finite-d edge slope theta(q)^{-1/2} at quantile q = k/(2n) (0.875)",
+       source="derived", expected=theory.edge_slope(40, 10 / theory.n_points(0.4, 40)) ** -0.5,
+       tol=0.05, compare="rel",
+       tol_reason="note's 5 %: the quantile rule is a heuristic for the curved edge; our "
+                  "statistical error is 4e-4 (2e4 exact order-statistic samples)")
+def hill_vs_theta_eff(scale):
+    from sims import kde_core
+
+    d, k = 40, 20
+    n = theory.n_points(0.4, d)
+    ev = kde_core.ExtremeValueSampler(d, math.log(n), float(d), [1.0], K=k + 1)
+    G = np.cumsum(np.random.default_rng(54321).exponential(size=(20000, k)), axis=1)
+    hhat = kde_core.hill_theta(np.interp(np.log(G) - math.log(n), ev.logF, ev.Dg)) ** -0.5
+    return float(hhat.mean()), f"asymptotic h_G(0.4) = {theory.h_G(0.4):.4f}"
+
+
+@claim("kde.nn_scale_finite_d", paper="kde", reference="Sec. 6 check 5 (note R3)",
+       statement="ncx2 quantile D*/d at F = 1/n, alpha = 0.5, d = 20, 40, 160, 640 (-> u_min "
+                 "= 0.38743)",
+       source="derived", expected=[0.4811, 0.4398, 0.4037, 0.3924], tol=1e-3, compare="abs",
+       tol_reason="note's tolerance; log-CDF quadrature accurate to ~1e-8")
+def nn_scale(scale):
+    return [theory.nn_quantile(d, theory.n_points(0.5, d)) for d in (20, 40, 160, 640)]
+
+
+@claim("kde.nn_scale_mc", paper="kde", reference="Sec. 6 check 5",
+       statement="direct sampler, d = 20, alpha = 0.5: P(min_i D_i <= D*) = 1 - (1 - 1/n)^n",
+       source="derived", expected=4.0, compare="le",
+       tol_reason="binomial z-score over datasets <= 4")
+def nn_scale_mc(scale):
+    res = runner.run_sim("kde_direct", scale=scale)
+    i = _d_index(res, 20)
+    d, n = int(res["d"][i]), int(res["n"][i])
+    dstar = theory.nn_quantile(d, n) * d
+    hits = res["dmin"][i] <= dstar
+    p = 1 - (1 - 1 / n) ** n
+    se = math.sqrt(p * (1 - p) / hits.size)
+    return _z(hits.mean(), se, p), f"fraction {hits.mean():.4f} vs {p:.4f} ({hits.size} sets)"
+
+
+# ----------------------------------------------------------------------------- 6-8 condensed
+
+
+@claim("kde.participation_condensed", paper="kde", reference="Sec. 6 check 6 (note R6)",
+       statement="E[Y2] at h = 0.8 h_G, alpha = 0.5 (EV sampler, d = 800) -> 1 - 0.64 = 0.36",
+       source="derived", expected=0.36, tol=0.03, compare="abs",
+       tol_reason="note's tolerance at d >= 400: finite-d excess ~0.01 + 3 SE (SE ~0.005)")
+def participation(scale):
+    res = _ev(scale)
+    j = _ev_column(res, 0.8)
+    y = res["Y2"][:, :, j]
+    i = int(np.argmax(res["d"]))
+    se = y[i].std(ddof=1) / math.sqrt(y.shape[1])
+    return float(y[i].mean()), f"d = {int(res['d'][i])}, SE {se:.4f}"
+
+
+@claim("kde.participation_monotone", paper="kde", reference="Sec. 6 check 6",
+       statement="E[Y2] at h = 0.8 h_G approaches 1 - mu from above, monotonically in d "
+                 "(d = 50..800, common random numbers)",
+       source="derived", expected=True, compare="equal",
+       tol_reason="boolean: all successive differences < 0 and the last value > 0.36")
+def participation_monotone(scale):
+    res = _ev(scale)
+    y = res["Y2"][:, :, _ev_column(res, 0.8)].mean(axis=1)
+    return bool(np.all(np.diff(y) < 0) and y[-1] > 0.36), f"E[Y2] = {np.round(y, 4).tolist()}"
+
+
+@claim("kde.pd_top_weight", paper="kde", reference="Sec. 6 check 7 (note R6)",
+       statement="PD(mu, 0) top weight E[p_max] at mu = 0.5, 0.8 (simulated Poisson points, "
+                 "2e5 samples) against the integral formula",
+       source="derived", expected=[0.6265, 0.3442], tol=2e-3, compare="abs",
+       tol_reason="note's 2e-3 = 3.5 SE of a 2e5-sample mean (SE ~5.5e-4); formula to 1e-10")
+def pd_top_weight(scale):
+    res = runner.run_sim("kde_pd", scale=scale)
+    mus = list(res["mu"])
+    vals = [float(res["pmax"][mus.index(m)].mean()) for m in (0.5, 0.8)]
+    return vals, f"closed form {np.round(theory.pd_mean_pmax([0.5, 0.8]), 5).tolist()}"
+
+
+@claim("kde.pd_participation", paper="kde", reference="Sec. 6 check 6 (note R6)",
+       statement="PD(mu, 0): simulated E[Y2] equals 1 - mu (max z-score over mu)",
+       source="derived", expected=4.0, compare="le",
+       tol_reason="z-score over 2e5 samples <= 4")
+def pd_participation(scale):
+    res = runner.run_sim("kde_pd", scale=scale)
+    y = res["Y2"]
+    z = np.abs(y.mean(axis=1) - (1 - res["mu"])) / (y.std(axis=1, ddof=1) / math.sqrt(y.shape[1]))
+    return float(z.max()), f"E[Y2] = {np.round(y.mean(axis=1), 4).tolist()}"
+
+
+@claim("kde.var_log_density", paper="kde", reference="Sec. 6 check 8 (note R6)",
+       statement="Var(ln rho_hat | x) at mu = 0.36 (h = 0.6 h_G, EV sampler, d = 800) -> "
+                 "(pi^2/6)(1/mu^2 - 1) = 11.05",
+       source="derived", expected=theory.var_log_density(0.5, 0.6 * theory.h_G(0.5)),
+       tol=0.15, compare="rel",
+       tol_reason="note's +-15 %: sample variance of ln Z has ~5 % SE at 4000 datasets "
+                  "(3 SE) and the finite-d mu_eff shifts it by ~+3 % at d = 800")
+def var_log_density(scale):
+    res = _ev(scale)
+    i = int(np.argmax(res["d"]))
+    return float(res["lnZ"][i, :, _ev_column(res, 0.6)].var(ddof=1)), \
+        f"d = {int(res['d'][i])}, {res['lnZ'].shape[1]} datasets"
+
+
+def _robust_sd(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """IQR / 1.349: a spread that rare datasets cannot dominate (note section 7 pitfall 6)."""
+    q75, q25 = np.percentile(x, [75, 25], axis=axis)
+    return (q75 - q25) / 1.349
+
+
+@claim("kde.log_density_spread_vs_d", paper="kde", reference="Sec. 6 check 8 (note R4-R6)",
+       statement="spread of ln rho_hat(x) over datasets (fixed |x|^2 = d, alpha = 0.5, direct "
+                 "sampler, d = 12, 16, 20): shrinks with d at h = 1.0, 1.2 (> h_G,eff) and "
+                 "stays O(1) (> 1) at h = 0.4 (condensed)",
+       source="derived", expected=True, compare="equal",
+       tol_reason="boolean on robust sd = IQR/1.349 (no sample variance above h_G: pitfall 6); "
+                  "each robust sd has ~3 % SE at 1500 datasets, the d-steps change it by > 30 %")
+def spread_vs_d(scale):
+    res = runner.run_sim("kde_direct", scale=scale)
+    hs = res["h"][0]
+    sd = {h: _robust_sd(res["lnZ"][:, :, int(np.argmin(np.abs(hs - h)))]) for h in
+          (0.4, 1.0, 1.2)}
+    ok = bool(np.all(np.diff(sd[1.0]) < 0) and np.all(np.diff(sd[1.2]) < 0)
+              and np.all(sd[0.4] > 1))
+    return ok, "; ".join(f"h={h}: {np.round(v, 4).tolist()}" for h, v in sd.items()) + \
+        f" (d = {res['d'].tolist()})"
+
+
+# ----------------------------------------------------------------------------- 9 KL optimum
+
+
+@claim("kde.h_KL", paper="kde", reference="Sec. 6 check 9 (note R7)",
+       statement="forward-KL optimum h_KL(0.5) = sqrt(u_min) and KL_min/d",
+       source="derived", expected=[0.62244, 0.025886], tol=1e-5, compare="abs",
+       tol_reason=ROOT_TOL)
+def h_kl(scale):
+    return [theory.h_KL(0.5), theory.kl_min_per_dim(0.5)], \
+        f"h_KL < h_G = {theory.h_G(0.5):.5f}; reverse-KL optimum h_C = {theory.h_collapse(0.5):.4f}"
+
+
+def _kl_argmins(res: dict) -> np.ndarray:
+    """Argmin over h of the fixed-|x| forward KL per dimension, by a parabola through the
+    three grid points around the minimum of the dataset-averaged curve."""
+    ds = res["d"].astype(float)
+    hs = res["h"][0]
+    order = np.argsort(hs)
+    hs = hs[order]
+    lnz = res["lnZ"][:, :, order].mean(axis=1)
+    # KL/d = [-|x|^2/2 + (d/2) ln h^2 + ln n - E ln Z] / d with |x|^2 = d, ln n = alpha d
+    kl = (-0.5 * ds[:, None] + ds[:, None] * np.log(hs)[None, :] + 0.5 * ds[:, None] - lnz)
+    kl /= ds[:, None]
+    out = []
+    for row in kl:
+        j = int(np.clip(np.argmin(row), 1, hs.size - 2))
+        c = np.polyfit(hs[j - 1:j + 2], row[j - 1:j + 2], 2)
+        out.append(-c[1] / (2 * c[0]))
+    return np.array(out)
+
+
+@claim("kde.kl_argmin_trend", paper="kde", reference="Sec. 6 check 9 (note R9 item 4)",
+       statement="finite-d forward-KL argmin (EV sampler, |x|^2 = d, alpha = 0.5) decreases "
+                 "with d = 50..800 towards h_KL = 0.6224 from above",
+       source="derived", expected=True, compare="equal",
+       tol_reason="boolean: monotone decrease and 0 < argmin(800) - h_KL < 0.02 (finite-d "
+                  "excess ~0.01 at d = 800 per the note, plus parabola-on-grid error < 0.01)")
+def kl_argmin_trend(scale):
+    res = _ev(scale)
+    am = _kl_argmins(res)
+    excess = am[-1] - theory.h_KL(0.5)
+    ok = bool(np.all(np.diff(am) < 0) and 0 < excess < 0.02)
+    return ok, f"argmin = {np.round(am, 4).tolist()} for d = {res['d'].tolist()}"
+
+
+@claim("kde.kl_argmin_d20_real_data", paper="kde", reference="Sec. 6 check 9 (note R9 item 4)",
+       statement="forward KL on real Gaussian data at d = 20, alpha = 0.5, x ~ N(0, I): the "
+                 "argmin over h lies above h_KL = 0.622 and below h_CLT,eff = sqrt(2) h_G,eff",
+       source="derived", expected=(theory.h_KL(0.5), math.sqrt(2) * theory.h_G_eff(20, 0.5)),
+       compare="range",
+       tol_reason="range from theory: asymptote below, finite-d CLT threshold above; grid "
+                  "step 0.05")
+def kl_argmin_d20(scale):
+    res = runner.run_sim("kde_stream", scale=scale)
+    d = float(res["d"])
+    kl = (res["log_rho_gauss"][..., None] - res["log_density_gauss"]).mean(axis=(0, 1)) / d
+    j = int(np.argmin(kl))
+    return float(res["h"][j]), f"KL/d min {kl[j]:.4f} (asymptotic {theory.kl_min_per_dim(0.5):.4f})"
+
+
+# ----------------------------------------------------------------------------- 10 oracle
+
+
+@claim("kde.oracle_vs_mc", paper="kde", reference="Sec. 6 check 10 (note R8)",
+       statement="direct sampler at d = 20, alpha = 0.5, |x|^2 = 20, h = 0.6: E[Y2] and E ln Z "
+                 "agree with the exact oracle (0.4048, -11.9756); max z-score",
+       source="derived", expected=4.0, compare="le",
+       tol_reason="z-scores over datasets <= 4 (the oracle is exact to 1e-5)")
+def oracle_vs_mc(scale):
+    res = runner.run_sim("kde_direct", scale=scale)
+    i = _d_index(res, 20)
+    d, n = int(res["d"][i]), int(res["n"][i])
+    j = int(np.argmin(np.abs(res["h"][i] - 0.6)))
+    ey2, elnz = theory.finite_d_oracle(d, n, 0.6, float(d), n_D=3000, n_s=800)
+    y, l = res["Y2"][i, :, j], res["lnZ"][i, :, j]
+    R = y.size
+    zy = _z(y.mean(), y.std(ddof=1) / math.sqrt(R), ey2[0])
+    zl = _z(l.mean(), l.std(ddof=1) / math.sqrt(R), elnz[0])
+    return max(zy, zl), (f"E[Y2] {y.mean():.4f} vs {ey2[0]:.4f}; E lnZ {l.mean():.3f} vs "
+                         f"{elnz[0]:.4f} ({R} datasets)")
+
+
+@claim("kde.real_data_vs_oracle", paper="kde", reference="Sec. 6 check 10; note section 4",
+       statement="real data matrices streamed with log-sum-exp (d = 20, fixed |x|^2 = d) give "
+                 "the same E[Y2] as the exact oracle at h = 0.6, 0.75 (the D-sampling trick "
+                 "holds); max z-score",
+       source="derived", expected=4.0, compare="le",
+       tol_reason="z-score <= 4 with SE clustered by dataset")
+def real_data_vs_oracle(scale):
+    res = runner.run_sim("kde_stream", scale=scale)
+    d, n = int(res["d"]), int(res["n"])
+    zs, notes = [], []
+    for h in (0.6, 0.75):
+        j = int(np.argmin(np.abs(res["h"] - h)))
+        per_set = res["Y2_fixed"][:, :, j].mean(axis=1)  # cluster by dataset
+        ey2, _ = theory.finite_d_oracle(d, n, h, float(d), n_D=3000, n_s=800)
+        zs.append(_z(per_set.mean(), per_set.std(ddof=1) / math.sqrt(per_set.size), ey2[0]))
+        notes.append(f"h={h}: {per_set.mean():.4f} vs {ey2[0]:.4f}")
+    return max(zs), "; ".join(notes)
+
+
+# ----------------------------------------------------------------------------- 11-12 exponents
+
+
+@claim("kde.criticality", paper="kde", reference="Sec. 6 check 11 (note R6)",
+       statement="at h = h_G, E[Y2] ~ d^{-1/2}: log-log slope over d = 50..800",
+       source="derived", expected=(-0.65, -0.35), compare="range",
+       tol_reason="note's +-20 % on E[Y2] d^{1/2} over a factor 16 in d is +-ln(1.5)/ln(16) "
+                  "= +-0.15 on the slope")
+def criticality(scale):
+    res = _ev(scale)
+    y = res["Y2"][:, :, _ev_column(res, 1.0)].mean(axis=1)
+    slope = np.polyfit(np.log(res["d"]), np.log(y), 1)[0]
+    return float(slope), f"E[Y2] sqrt(d) = {np.round(y * np.sqrt(res['d']), 3).tolist()}"
+
+
+@claim("kde.neff_clt", paper="kde", reference="Sec. 6 check 12 (note R4)",
+       statement="CLT regime (alpha = 0.5, h = 1.0): (1/d) ln(1/Y2) -> alpha - alpha_var(h) = "
+                 "0.1895 (EV sampler, median over datasets, d = 400)",
+       source="derived", expected=theory.neff_exponent(1.0, 0.5), tol=0.005, compare="abs",
+       tol_reason="note's tolerance: finite-d O(1/d) correction 5e-5 at d = 400, dataset "
+                  "spread of ln(1/Y2)/d ~1e-4")
+def neff_clt(scale):
+    res = _ev(scale)
+    j = int(np.argmin(np.abs(res["h"][0] - 1.0)))
+    i = int(np.argmin(np.abs(res["d"] - 400)))
+    d = float(res["d"][i])
+    return float(np.median(np.log(1 / res["Y2"][i, :, j])) / d), f"d = {int(d)}"
+
+
+# ----------------------------------------------------------------------------- robustness
+
+
+@claim("kde.regime_map_finite", paper="kde", reference="issue acceptance",
+       statement="no -inf/NaN in the regime map (mu, thresholds, KL, log-density, N_eff, Var ln "
+                 "rho_hat) for alpha, h in [0.05, 3] (200 x 200 grid)",
+       source="derived", expected=0, compare="equal", tol_reason="count of non-finite values")
+def regime_map_finite(scale):
+    a, h = np.meshgrid(np.linspace(0.05, 3, 200), np.geomspace(0.05, 3, 200))
+    vals = [theory.stable_index(a, h), theory.kl_per_dim(h, a), theory.log_density_per_dim(h, a),
+            theory.neff_exponent(h, a), theory.var_log_density(a, h), theory.alpha_G(h),
+            theory.alpha_CLT(h), theory.h_G(a), theory.h_CLT(a), theory.h_KL(a)]
+    return int(sum(np.count_nonzero(~np.isfinite(v)) for v in vals))
