@@ -112,6 +112,9 @@ def _cmd_report(args) -> int:
     figs = [(f.name, f.paper, fig_dir / f"{f.name}.png") for f in registry.all_figures()]
     out = Path(args.reports) / "report.html"
     out.write_text(report.html_page(data["claims"], figs, data["scale"]))
+    if args.readme:
+        report.update_readme(Path(args.readme), data["claims"], data["scale"])
+        print(f"updated the results table of {args.readme}")
     missing = [n for n, _, p in figs if not p.exists()]
     print(f"wrote {out} ({len(data['claims'])} claims, {len(figs) - len(missing)} figures)")
     if missing:
@@ -176,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="one self-contained HTML page of claims and figures")
     p.add_argument("--reports", default="reports")
     p.add_argument("--figures", default=None, help="folder of the PNGs (default figures/out)")
+    p.add_argument("--readme", default=None, metavar="README.md",
+                   help="also rewrite the results table of this README from checks.json")
     p.set_defaults(func=_cmd_report)
     return parser
 

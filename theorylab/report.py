@@ -156,3 +156,44 @@ def html_page(rows: Sequence[dict], figures: Sequence[tuple[str, str, Path]], sc
                              f"src='data:image/png;base64,{data}'>"
                              f"<figcaption>{html.escape(name)}</figcaption></figure>")
     return "\n".join(parts)
+
+
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def readme_table(rows: Sequence[dict], scale: str) -> str:
+    """The compact results table kept in README.md (between the results markers)."""
+    out = [f"Claim ledger at {scale} scale: {summary(rows)}. *src*: `paper` = value printed in "
+           "the paper, `derived` = derived in the reference notes.", "",
+           "| claim | reference | src | expected | ours | verdict |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        cells = [f"`{r['id']}`", r["reference"], r["source"], expected_text(r),
+                 fmt(r["ours"], 24), r["verdict"]]
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(out)
+
+
+def _replace_block(text: str, start: str, end: str, body: str, path: Path) -> str:
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no {start} ... {end} block")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
+MODULES_START, MODULES_END = "<!-- modules:start -->", "<!-- modules:end -->"
+PAPER_ORDER = ("lion", "ntk", "mup", "kde", "dkm", "neural_collapse", "sdpi", "sgd_stability",
+               "clustering")
+
+
+def update_readme(path: Path, rows: Sequence[dict], scale: str,
+                  docs: Path | None = None) -> None:
+    """Rewrite README's results table from ``rows`` and its module sections from docs/*.md."""
+    path = Path(path)
+    docs = path.parent / "docs" if docs is None else docs
+    text = _replace_block(path.read_text(), README_START, README_END,
+                          readme_table(rows, scale), path)
+    sections = [(docs / f"{p}.md").read_text().strip().replace("](../", "](")
+                for p in PAPER_ORDER if (docs / f"{p}.md").exists()]
+    text = _replace_block(text, MODULES_START, MODULES_END, "\n\n".join(sections), path)
+    path.write_text(text)
