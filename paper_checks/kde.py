@@ -302,25 +302,6 @@ def h_kl(scale):
         f"h_KL < h_G = {theory.h_G(0.5):.5f}; reverse-KL optimum h_C = {theory.h_collapse(0.5):.4f}"
 
 
-def _kl_argmins(res: dict) -> np.ndarray:
-    """Argmin over h of the fixed-|x| forward KL per dimension, by a parabola through the
-    three grid points around the minimum of the dataset-averaged curve."""
-    ds = res["d"].astype(float)
-    hs = res["h"][0]
-    order = np.argsort(hs)
-    hs = hs[order]
-    lnz = res["lnZ"][:, :, order].mean(axis=1)
-    # KL/d = [-|x|^2/2 + (d/2) ln h^2 + ln n - E ln Z] / d with |x|^2 = d, ln n = alpha d
-    kl = (-0.5 * ds[:, None] + ds[:, None] * np.log(hs)[None, :] + 0.5 * ds[:, None] - lnz)
-    kl /= ds[:, None]
-    out = []
-    for row in kl:
-        j = int(np.clip(np.argmin(row), 1, hs.size - 2))
-        c = np.polyfit(hs[j - 1:j + 2], row[j - 1:j + 2], 2)
-        out.append(-c[1] / (2 * c[0]))
-    return np.array(out)
-
-
 @claim("kde.kl_argmin_trend", paper="kde", reference="Sec. 6 check 9 (note R9 item 4)",
        statement="finite-d forward-KL argmin (EV sampler, |x|^2 = d, alpha = 0.5) decreases "
                  "with d = 50..800 towards h_KL = 0.6224 from above",
@@ -329,7 +310,9 @@ def _kl_argmins(res: dict) -> np.ndarray:
                   "excess ~0.01 at d = 800 per the note, plus parabola-on-grid error < 0.01)")
 def kl_argmin_trend(scale):
     res = _ev(scale)
-    am = _kl_argmins(res)
+    from sims.kde_ev import kl_argmins
+
+    am = kl_argmins(res)
     excess = am[-1] - theory.h_KL(0.5)
     ok = bool(np.all(np.diff(am) < 0) and 0 < excess < 0.02)
     return ok, f"argmin = {np.round(am, 4).tolist()} for d = {res['d'].tolist()}"

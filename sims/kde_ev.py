@@ -43,7 +43,7 @@ def bandwidths(config: Config) -> np.ndarray:
 def run(config: Config) -> dict:
     """Extreme-value sampler (exact K smallest of e^{alpha d}) for d up to 800."""
     hs = bandwidths(config)
-    out: dict[str, list] = {k: [] for k in ("d", "h", "lnZ", "Y2", "pmax", "dmin")}
+    out: dict[str, list] = {k: [] for k in ("d", "alpha", "h", "lnZ", "Y2", "pmax", "dmin")}
     for d in config.ds:
         sampler = kde_core.ExtremeValueSampler(d, config.alpha * d, float(d), hs,
                                                K=min(config.K, int(np.exp(config.alpha * d)
@@ -51,10 +51,39 @@ def run(config: Config) -> dict:
         rng = np.random.default_rng(config.seed)  # common random numbers across d
         res = sampler.sample(rng, config.n_datasets)
         out["d"].append(d)
+        out["alpha"].append(config.alpha)
         out["h"].append(hs)
         for key in ("lnZ", "Y2", "pmax", "dmin"):
             out[key].append(res[key])
     return {k: np.asarray(v) for k, v in out.items()}
+
+
+def kl_per_dim_curves(res: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-|x| forward KL per dimension from a ``kde_ev`` result.
+
+    Returns ``(h, KL)`` with ``h`` sorted and ``KL`` of shape ``(len(d), len(h))``:
+    ``KL/d = [ln rho(x) - E ln rho_hat(x)] / d = [-|x|^2/2 + d ln h + ln n - E ln Z] / d`` with
+    ``|x|^2 = d`` and ``ln n = alpha d`` (the ``(d/2) ln 2 pi`` terms cancel).
+    """
+    ds = np.asarray(res["d"], float)[:, None]
+    hs = np.asarray(res["h"][0], float)
+    order = np.argsort(hs)
+    lnz = np.asarray(res["lnZ"])[:, :, order].mean(axis=1)
+    alpha = np.asarray(res["alpha"], float)[:, None]
+    kl = (-0.5 * ds + ds * np.log(hs[order])[None, :] + alpha * ds - lnz) / ds
+    return hs[order], kl
+
+
+def kl_argmins(res: dict) -> np.ndarray:
+    """Argmin over h of :func:`kl_per_dim_curves` for each d, by a parabola through the grid
+    point of the minimum and its two neighbours."""
+    hs, kl = kl_per_dim_curves(res)
+    out = []
+    for row in kl:
+        j = int(np.clip(np.argmin(row), 1, hs.size - 2))
+        c = np.polyfit(hs[j - 1:j + 2], row[j - 1:j + 2], 2)
+        out.append(-c[1] / (2 * c[0]))
+    return np.array(out)
 
 
 if __name__ == "__main__":
