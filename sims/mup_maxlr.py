@@ -31,15 +31,15 @@ class Config(runner.SimConfig):
     d: int = 8
     n_data: int = 16
     steps: int = 15
-    bisections: int = 8
-    log2_lo: float = -14.0
-    log2_hi: float = 6.0
+    bisections: int = 7
+    log2_lo: float = -12.0
+    log2_hi: float = 4.0
     seeds: int = 1
     blowup: float = 10.0
 
     @classmethod
     def full(cls):
-        return cls(widths=(128, 256, 512, 1024, 2048, 4096), bisections=14, seeds=2)
+        return cls(widths=(128, 256, 512, 1024, 2048, 4096), bisections=12, seeds=2)
 
 
 def _param(case: str, L: int) -> M.Parametrization:
