@@ -39,7 +39,7 @@ def run(config: Config) -> dict:
     if config.n_datasets < 2:
         raise ValueError(f"n_datasets must be >= 2, got {config.n_datasets}")
     out: dict[str, list] = {k: [] for k in ("d", "n", "h", "lnZ", "Y2", "pmax", "dmin",
-                                              "hill_theta")}
+                                              "hill_theta", "hill_k")}
     for d in config.ds:
         n = theory.n_points(config.alpha, d)
         if n > 2 * 10**7:
@@ -49,6 +49,7 @@ def run(config: Config) -> dict:
                                     n_datasets=config.n_datasets, hill_k=config.hill_k)
         out["d"].append(d)
         out["n"].append(n)
+        out["hill_k"].append(config.hill_k)
         out["h"].append(np.asarray(config.hs, float))
         for key in ("lnZ", "Y2", "pmax", "dmin", "hill_theta"):
             out[key].append(res[key])
