@@ -100,7 +100,10 @@ def run_one_hidden(config: OneHiddenConfig) -> dict:
     if int(config.steps) != config.steps or config.steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {config.steps}")
     f = np.stack([one_hidden_trajectories(n, config) for n in config.widths])
-    return {"width": np.array(config.widths), "f": f}
+    limit = M.one_hidden_layer_limit(config.activation, eta=config.eta, steps=config.steps,
+                                     xs=config.xs, ys=config.ys, x_test=config.x_test)
+    return {"width": np.array(config.widths), "f": f,
+            "limit": np.tile(limit, (len(config.widths), 1))}
 
 
 # --------------------------------------------------------------------------- deep, one step
@@ -209,6 +212,12 @@ def run_deep(config: DeepConfig) -> dict:
     parts = [deep_one_step(n, config) for n in config.widths]
     out = {k: np.stack([p[k] for p in parts]) for k in parts[0]}
     out["width"] = np.array(config.widths)
+    # the limit is computed for a unit input, which is what the sim trains on
+    kw = dict(eta=config.eta, y=config.y)
+    lim = M.deep_one_step_limit(config.activation, config.L, **kw).f1
+    dec = M.deep_one_step_limit(config.activation, config.L, decoupled=True, **kw).f1
+    out["limit_f1"] = np.full(len(config.widths), lim)
+    out["limit_f1_decoupled"] = np.full(len(config.widths), dec)
     return out
 
 
