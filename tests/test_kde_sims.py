@@ -186,6 +186,11 @@ def test_registered_sims_sweep_contract(tmp_path):
     cfg = ev.config(ds=(30, 60), n_datasets=20, K=50)
     a, b = ev.run(cfg), runner.run_sim("kde_ev", cfg, cache=tmp_path)
     assert_allclose(a["Y2"], b["Y2"], rtol=0)
+    scan = runner.get("kde_scan")
+    cfg = scan.config(ds=(10, 12), n_points=500, n_datasets=2, q=2)
+    a, b = scan.run(cfg), runner.run_sim("kde_scan", cfg, cache=tmp_path)
+    assert a["Y2"].shape == (2, 2, 2, 3)
+    assert_allclose(a["lnZ"], b["lnZ"], rtol=0)
 
 
 def test_pd_sim_small():
