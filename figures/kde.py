@@ -215,3 +215,39 @@ def kde_tail_index(direct: dict):
            title=r"tail index, $\alpha = 0.5$ (dotted: $h^2\theta_{eff}$ at quantile $k/2n$)")
     ax.legend(fontsize=6, loc="upper left")
     return fig
+
+
+@figure("kde_stable_law", paper="kde", sims=("kde_direct",))
+def kde_stable_law(direct: dict):
+    """Empirical CDF of (Z - n E w)/b_n against the totally skewed mu_eff-stable law (S1)."""
+    from scipy import stats
+
+    i = int(np.argmax(direct["d"]))
+    d, n = int(direct["d"][i]), int(direct["n"][i])
+    hs = direct["h"][i]
+    theta = theory.edge_slope(d, 1.0 / n)
+    dstar = theory.nn_quantile(d, n) * d
+    # away from mu = 1 and 2, where the convergence is very slow (note section 7 pitfall 10)
+    picks = [j for j, h in enumerate(hs) if 1.2 < h * h * theta < 1.95]
+    fig, axes = style.subplots(1, max(1, len(picks)))
+    dist = stats.levy_stable
+    dist.parameterization = "S1"  # note section 7 pitfall 10
+    for k, j in enumerate(picks):
+        h = hs[j]
+        mu = h * h * theta
+        ln_b = -dstar / (2 * h * h)
+        ln_new = math.log(n) + d * theory.annealed_moment(1.0, h, 1.0)
+        s = (np.exp(direct["lnZ"][i, :, j] - ln_b) - math.exp(ln_new - ln_b))
+        s = np.sort(s)
+        ax = axes[0, k]
+        ax.plot(s, (np.arange(s.size) + 0.5) / s.size, "-", lw=1.2, label="direct sampler")
+        grid = np.linspace(np.percentile(s, 0.5), np.percentile(s, 99.5), 60)
+        sigma = (math.gamma(1 - mu) * math.cos(math.pi * mu / 2)) ** (1 / mu)
+        ax.plot(grid, dist.cdf(grid, mu, 1.0, loc=0.0, scale=sigma), "k--", lw=1,
+                label=rf"$S_\mu$, $\mu_{{eff}}$ = {mu:.2f}, $\beta$ = 1")
+        ax.set(xlabel=r"$(Z - nE w)/b_n$", title=f"h = {h:.2f}")
+        ax.legend(fontsize=6, loc="lower right")
+    axes[0, 0].set_ylabel("CDF")
+    fig.suptitle(f"alpha-stable regime at d = {d} (qualitative: slow convergence, lighter left "
+                 "tail)", fontsize=9)
+    return fig
