@@ -64,7 +64,7 @@ def run(config: Config) -> dict:
     if config.steps < 1 or config.record_every < 1 or config.steps % config.record_every:
         raise ValueError(f"steps must be a positive multiple of record_every="
                          f"{config.record_every}, got {config.steps}")
-    x, _ = load_digits(config.n_data)
+    x, labels = load_digits(config.n_data)
     _, theta = T.limiting_kernels(x, depth=config.depth, beta=config.beta)
     lam, funcs = T.kernel_pca(theta)
     f2 = funcs[:, 1]
@@ -86,7 +86,8 @@ def run(config: Config) -> dict:
             "g_norm": np.array(g), "h_norm": np.array(h),
             "g_limit": np.tile(0.5 * np.exp(-lam[1] * t), (k, 1)),
             "eigenvalues": np.tile(lam[:3], (k, 1)),
-            "pc2": np.tile(funcs[:, 1], (k, 1)), "pc3": np.tile(funcs[:, 2], (k, 1))}
+            "pc2": np.tile(funcs[:, 1], (k, 1)), "pc3": np.tile(funcs[:, 2], (k, 1)),
+            "labels": np.tile(labels, (k, 1))}
 
 
 if __name__ == "__main__":
