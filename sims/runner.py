@@ -26,9 +26,9 @@ arrays as the sharded run.
 Cache
 -----
 Each point is stored at ``results/<name>/<hash>.npz`` (+ ``.json`` metadata), where the hash
-covers (sim name, config, package version).  Writes go to a temporary file that is renamed
-into place, so a sweep killed midway leaves only complete entries and a re-run computes the
-missing points only.
+covers (sim name, config, package version, fingerprint of the sim's source code).  Writes go
+to a temporary file that is renamed into place, so a sweep killed midway leaves only complete
+entries and a re-run computes the missing points only.
 
 Executors
 ---------
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import hashlib
 import importlib
 import json
@@ -168,13 +169,44 @@ def _json_default(obj):
     return str(obj)
 
 
-def config_hash(name: str, config, version: str = __version__) -> str:
+def config_hash(name: str, config, version: str = __version__, code: str | None = None) -> str:
+    """Cache key of one point: sim name, full config, package version and code fingerprint.
+
+    ``code`` defaults to :func:`code_fingerprint` of the sim, so editing a paper's theory or
+    sims (or the shared nets/train toolkit) invalidates its cached results.
+    """
+    if code is None:
+        code = code_fingerprint(name)
     payload = json.dumps(
         {"sim": name, "config": config_dict(config), "version": version,
-         "type": type(config).__name__},
+         "type": type(config).__name__, "code": code},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def code_fingerprint(name: str) -> str:
+    """Hash of the sources a sim's numbers depend on.
+
+    That is the sim's own module, every ``sims/<paper>_*.py``, ``theory/<paper>.py`` (or the
+    ``theory/<paper>/`` subpackage) and the shared ``sims/nets.py`` and ``sims/train.py``.
+    """
+    sim = get(name)
+    files = {Path(sys.modules[sim.module].__file__).resolve()}
+    files.update((_ROOT / "sims").glob(f"{sim.paper}_*.py"))
+    files.update((_ROOT / "theory").glob(f"{sim.paper}.py"))
+    files.update((_ROOT / "theory" / sim.paper).glob("**/*.py"))
+    files.update(_ROOT / "sims" / f for f in ("nets.py", "train.py"))
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        if path.exists():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- registry

@@ -39,11 +39,20 @@ def test_scale_must_be_known():
         runner.get("no_such_sim")
 
 
-def test_config_hash_depends_on_config_and_version_only():
+def test_config_hash_depends_on_config_version_and_code():
     a, b = Config(values=(1.0,)), Config(values=(1.0,))
     assert runner.config_hash("selftest", a) == runner.config_hash("selftest", b)
     assert runner.config_hash("selftest", a) != runner.config_hash("selftest", Config(seed=1))
     assert runner.config_hash("selftest", a, "0.0") != runner.config_hash("selftest", a)
+    code = runner.code_fingerprint("selftest")
+    assert runner.config_hash("selftest", a, code=code) == runner.config_hash("selftest", a)
+    assert runner.config_hash("selftest", a, code="edited") != runner.config_hash("selftest", a)
+
+
+def test_code_fingerprint_covers_the_papers_theory_and_sims():
+    lion = runner.code_fingerprint("lion_limits")
+    assert lion == runner.code_fingerprint("lion_entry")  # same paper, same sources
+    assert lion != runner.code_fingerprint("selftest")
 
 
 def test_sharded_sweep_equals_direct_run_and_is_cached(tmp_path):
