@@ -21,6 +21,7 @@ each width compiles once; the seeds and cases run inside one ``lax.map``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,57 +78,73 @@ def train_on_one_input(n: int, cases, etas, *, L: int, activation: str, steps: i
     """
     import jax
     import jax.numpy as jnp
-    import optax
 
-    from sims import nets, train
+    from sims import nets
 
     with jax.experimental.enable_x64():
-        ps = [case_parametrization(c, L) for c in cases]
-        proto = [nets.abc_mlp(d, n, p, activation=activation) for p in ps]
+        proto = [nets.abc_mlp(d, n, case_parametrization(c, L), activation=activation)
+                 for c in cases]
         mult = jnp.array([net.multipliers for net in proto])
         stds = jnp.array([net.init_stds for net in proto])
         lrs = jnp.array([net.lr_scales for net in proto])
         eta_arr = jnp.asarray(etas, dtype=jnp.float64)
-        x = jnp.ones((1, d), jnp.float64) / np.sqrt(d)
-        data = (x, jnp.full((1, 1), y, jnp.float64))
-        widths = proto[0].widths
-
-        def one_case(base, mult_c, std_c, lr_c, eta_c):
-            net = nets.MLP(widths, activation, tuple(mult_c), tuple(std_c), tuple(lr_c))
-            params = [{"w": layer["w"] * std_c[l]} for l, layer in enumerate(base)]
-            pre0, acts0 = net.forward(params, x)
-
-            def record(p):
-                pre, acts = net.forward(p, x)
-                dh = jnp.stack([jnp.sqrt(jnp.mean((pre[l] - pre0[l]) ** 2)) for l in range(L)])
-                return dh, pre[-1][0, 0], jnp.mean(acts[-1] ** 2)
-
-            opt = optax.chain(optax.sgd(eta_c), train.scale_by_tree(net.lr_tree(params)))
-            res = train.train(train.mse(net.apply), params, opt, steps=steps, data=data,
-                              record=record)
-            dh, f, F = res.records
-            f = jnp.concatenate([pre0[-1][0], f])
-            F = jnp.concatenate([jnp.mean(acts0[-1] ** 2)[None], F])
-            return dh, f, F
-
-        unit = nets.MLP(widths, activation, (1.0,) * (L + 1), (1.0,) * (L + 1),
-                        (1.0,) * (L + 1))
-
-        @jax.jit
-        def run_all(keys):
-            def per_seed(key):
-                # float32 standard normals cast to float64: half the cost of float64 draws
-                base = jax.tree_util.tree_map(lambda a: a.astype(jnp.float64),
-                                              unit.init(key, jnp.float32))
-                return jax.lax.map(lambda a: one_case(base, *a), (mult, stds, lrs, eta_arr))
-
-            return jax.lax.map(per_seed, keys)
-
+        run_all = _compiled(proto[0].widths, activation, steps)
         root = jax.random.fold_in(jax.random.PRNGKey(seed), n)
         keys = jax.random.split(root, seeds)
-        dh, f, F = run_all(keys)  # (seeds, cases, ...)
+        dh, f, F = run_all(keys, mult, stds, lrs, eta_arr, jnp.float64(y))  # (seeds, cases, .)
         swap = lambda a: np.swapaxes(np.asarray(a), 0, 1)
         return {"dh": swap(dh), "f": swap(f), "F": swap(F)}
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(widths: tuple, activation: str, steps: int):
+    """The jitted ``run_all(keys, mult, stds, lrs, etas, y)`` for one network shape.
+
+    The scalings, learning rates and target are traced arguments, so every case and every
+    call at the same width reuses one compilation.
+    """
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from sims import nets, train
+
+    depth = len(widths) - 1
+    L = depth - 1
+    d = widths[0]
+    unit = nets.MLP(widths, activation, (1.0,) * depth, (1.0,) * depth, (1.0,) * depth)
+
+    def one_case(base, y, mult_c, std_c, lr_c, eta_c):
+        x = jnp.ones((1, d), jnp.float64) / np.sqrt(d)
+        data = (x, jnp.reshape(y, (1, 1)))
+        net = nets.MLP(widths, activation, tuple(mult_c), tuple(std_c), tuple(lr_c))
+        params = [{"w": layer["w"] * std_c[l]} for l, layer in enumerate(base)]
+        pre0, acts0 = net.forward(params, x)
+
+        def record(p):
+            pre, acts = net.forward(p, x)
+            dh = jnp.stack([jnp.sqrt(jnp.mean((pre[l] - pre0[l]) ** 2)) for l in range(L)])
+            return dh, pre[-1][0, 0], jnp.mean(acts[-1] ** 2)
+
+        opt = optax.chain(optax.sgd(eta_c), train.scale_by_tree(net.lr_tree(params)))
+        res = train.train(train.mse(net.apply), params, opt, steps=steps, data=data,
+                          record=record)
+        dh, f, F = res.records
+        f = jnp.concatenate([pre0[-1][0], f])
+        F = jnp.concatenate([jnp.mean(acts0[-1] ** 2)[None], F])
+        return dh, f, F
+
+    @jax.jit
+    def run_all(keys, mult, stds, lrs, etas, y):
+        def per_seed(key):
+            # float32 standard normals cast to float64: half the cost of float64 draws
+            base = jax.tree_util.tree_map(lambda a: a.astype(jnp.float64),
+                                          unit.init(key, jnp.float32))
+            return jax.lax.map(lambda a: one_case(base, y, *a), (mult, stds, lrs, etas))
+
+        return jax.lax.map(per_seed, keys)
+
+    return run_all
 
 
 # --------------------------------------------------------------------------- coordinate check

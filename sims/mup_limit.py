@@ -20,10 +20,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from sims import runner
 from theory import mup as M
+
+
+@jax.custom_vjp
+def decoupled_matmul(x, w, w_back):
+    """``x @ w`` whose backward pass sends ``g @ w_back.T`` to x (w_back gets no gradient).
+
+    With ``w_back`` an independent copy of ``w`` this is the "decoupled backprop" (gradient
+    independence) network of the reference note Sec. 3.12; with ``w_back = w`` it is the
+    ordinary matmul.
+    """
+    return x @ w
+
+
+def _dm_fwd(x, w, w_back):
+    return x @ w, (x, w_back)
+
+
+def _dm_bwd(res, g):
+    x, w_back = res
+    return g @ w_back.T, x.T @ g, jnp.zeros_like(w_back)
+
+
+decoupled_matmul.defvjp(_dm_fwd, _dm_bwd)
 
 
 def _check(widths, seeds, eta):
@@ -56,8 +81,6 @@ class OneHiddenConfig(runner.SimConfig):
 
 def one_hidden_trajectories(n: int, config: OneHiddenConfig) -> np.ndarray:
     """``f_t(x_test)``, t = 0..steps, of width-n muP nets; shape (seeds, steps + 1)."""
-    import jax
-    import jax.numpy as jnp
     import optax
 
     from sims import nets, train
@@ -133,24 +156,9 @@ def deep_one_step(n: int, config: DeepConfig) -> dict:
     float32 standard normals and cast to float64 (half the cost of float64 draws; the
     network itself is float64).
     """
-    import jax
-    import jax.numpy as jnp
     import optax
 
     from sims import nets, train
-
-    @jax.custom_vjp
-    def decoupled_matmul(x, w, w_back):
-        return x @ w
-
-    def dm_fwd(x, w, w_back):
-        return x @ w, (x, w_back)
-
-    def dm_bwd(res, g):
-        x, w_back = res
-        return g @ w_back.T, x.T @ g, jnp.zeros_like(w_back)
-
-    decoupled_matmul.defvjp(dm_fwd, dm_bwd)
 
     with jax.experimental.enable_x64():
         L, d = config.L, config.d

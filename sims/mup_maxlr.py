@@ -50,12 +50,13 @@ def _param(case: str, L: int) -> M.Parametrization:
     raise ValueError(f"case must be 'sp' or 'mup', got {case!r}")
 
 
-def max_lr(n: int, config: Config) -> np.ndarray:
-    """Bisected largest stable learning rate of width-n nets, shape (cases, seeds).
+def divergence_test(n: int, config: Config):
+    """A compiled ``diverged(log2_eta) -> bool array`` for width-n nets of every case/seed.
 
-    float32 networks; all cases and seeds are vectorised and share one compiled function.
-    The inits are drawn once (cases share the standard-normal draws, as they differ only
-    in their scalings) and reused at every bisection step.
+    ``log2_eta`` and the result have shape (cases, seeds).  float32 networks; all cases and
+    seeds are vectorised and share one compiled function.  The inits are drawn once (cases
+    share the standard-normal draws, as they differ only in their scalings) and reused at
+    every call.
     """
     import jax
     import jax.numpy as jnp
@@ -92,13 +93,19 @@ def max_lr(n: int, config: Config) -> np.ndarray:
         return jnp.any(~jnp.isfinite(losses)) | jnp.any(losses > bound)
 
     per_case = jax.vmap(one, in_axes=(None, 0, 0, 0, 0))  # over cases
-    diverged = jax.jit(jax.vmap(per_case, in_axes=(0, None, None, None, 1), out_axes=1))
+    compiled = jax.jit(jax.vmap(per_case, in_axes=(0, None, None, None, 1), out_axes=1))
+    return lambda log2_eta: np.asarray(compiled(bases, mult, stds, lrs,
+                                                jnp.asarray(log2_eta, jnp.float32)))
 
+
+def max_lr(n: int, config: Config) -> np.ndarray:
+    """Bisected largest stable learning rate of width-n nets, shape (cases, seeds)."""
+    diverged = divergence_test(n, config)
     shape = (len(config.cases), config.seeds)
     lo, hi = np.full(shape, config.log2_lo), np.full(shape, config.log2_hi)
     for _ in range(config.bisections):  # sequential by nature; cases and seeds vectorised
         mid = 0.5 * (lo + hi)
-        div = np.asarray(diverged(bases, mult, stds, lrs, jnp.asarray(mid, jnp.float32)))
+        div = diverged(mid)
         hi = np.where(div, mid, hi)
         lo = np.where(div, lo, mid)
     return 2.0 ** lo
