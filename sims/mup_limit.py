@@ -117,7 +117,7 @@ def one_hidden_trajectories(n: int, config: OneHiddenConfig) -> np.ndarray:
 def run_one_hidden(config: OneHiddenConfig) -> dict:
     """1-hidden-layer muP nets trained on a sequence, vs width (TP4 Thm 6.1 / Cor 6.2)."""
     _check(config.widths, config.seeds, config.eta)
-    M.activation(config.activation)
+    M.nonlinearity(config.activation)
     if len(config.xs) != len(config.ys) or not config.xs:
         raise ValueError("xs and ys must be non-empty and of the same length")
     if int(config.steps) != config.steps or config.steps < 1:
@@ -211,7 +211,7 @@ def deep_one_step(n: int, config: DeepConfig) -> dict:
 def run_deep(config: DeepConfig) -> dict:
     """L-hidden-layer muP nets after one step, true vs decoupled backprop (TP4 Sec. 6.2-7)."""
     _check(config.widths, config.seeds, config.eta)
-    M.activation(config.activation)
+    M.nonlinearity(config.activation)
     if int(config.L) != config.L or config.L < 1:
         raise ValueError(f"L must be an integer >= 1, got {config.L}")
     if config.backprop not in ("true", "decoupled", "both"):

@@ -370,7 +370,7 @@ _ACT = {
 }
 
 
-def activation(name: str):
+def nonlinearity(name: str):
     """``(phi, phi')`` as numpy functions for ``name`` in tanh, relu, identity, erf, softplus,
     gelu (the same names as ``sims.nets``)."""
     try:
@@ -416,7 +416,7 @@ def _check_steps(steps):
 # --------------------------------------------------------------------------- kernel regime
 
 
-def kernel_value(p: Parametrization, act: str = "tanh", *, x_norm2: float = 1.0,
+def kernel_value(p: Parametrization, activation: str = "tanh", *, x_norm2: float = 1.0,
                  nodes: int = 200) -> float:
     """The limiting kernel K(xi, xi) of a kernel-regime parametrization (Thm 3.8).
 
@@ -424,7 +424,7 @@ def kernel_value(p: Parametrization, act: str = "tanh", *, x_norm2: float = 1.0,
     ----------
     p : Parametrization
         Must be stable, nontrivial and have ``r > 0`` (``regime(p) == "kernel"``).
-    act : str
+    activation : str
         Nonlinearity.
     x_norm2 : float
         ``||xi||^2`` (> 0).  Networks have unit-variance effective input weights and no
@@ -455,7 +455,7 @@ def kernel_value(p: Parametrization, act: str = "tanh", *, x_norm2: float = 1.0,
     if not (np.isfinite(x_norm2) and x_norm2 > 0):
         raise ValueError(f"x_norm2 must be a finite number > 0, got {x_norm2!r}")
     _check_nodes(nodes)
-    phi, dphi = activation(act)
+    phi, dphi = nonlinearity(activation)
     z, w = _gh(nodes)
     q = [float(x_norm2)]  # variance of h^l, l = 1..L
     e_phi2, e_dphi2 = [], []
@@ -559,14 +559,14 @@ def _inputs(xs, ys, x_test):
     return xs, ys, xt, out_shape
 
 
-def one_hidden_layer_limit(activation_name: str = "tanh", *, eta: float, steps: int, xs, ys,
+def one_hidden_layer_limit(activation: str = "tanh", *, eta: float, steps: int, xs, ys,
                            x_test, u_std: float = 1.0, v_std: float = 1.0,
                            nodes: int | None = None) -> np.ndarray:
     """Infinite-width muP output trajectory of a 1-hidden-layer network (Theorem 6.1).
 
     Parameters
     ----------
-    activation_name : str
+    activation : str
         Nonlinearity phi (tanh, relu, identity, erf, softplus, gelu).  Quadrature converges
         fast for smooth phi; for relu use :func:`relu_one_step_limit` or many nodes.
     eta : float
@@ -607,7 +607,7 @@ def one_hidden_layer_limit(activation_name: str = "tanh", *, eta: float, steps: 
     m + k distinct inputs enter, and ``Z^{U_t} - Z^{U_0}`` stays in the span of the
     training inputs, so the grid lives in ``rank(inputs) + 1`` dimensions (at most 4).
     """
-    phi, dphi = activation(activation_name)
+    phi, dphi = nonlinearity(activation)
     eta = _check_eta(eta)
     steps = _check_steps(steps)
     xs, ys, xt, out_shape = _inputs(xs, ys, x_test)
@@ -762,7 +762,7 @@ class DeepOneStep(NamedTuple):
     K: tuple  #: the scalars K_1..K_L multiplying the update of each layer
 
 
-def deep_one_step_limit(activation_name: str = "tanh", L: int = 2, *, eta: float = 1.0,
+def deep_one_step_limit(activation: str = "tanh", L: int = 2, *, eta: float = 1.0,
                         y: float = 1.0, decoupled: bool = False,
                         nodes: int = 80) -> DeepOneStep:
     """One-step infinite-width limit of an L-hidden-layer muP MLP (Sec. 6.2-6.3, Sec. 7).
@@ -772,7 +772,8 @@ def deep_one_step_limit(activation_name: str = "tanh", L: int = 2, *, eta: float
 
     Parameters
     ----------
-    activation_name : str
+    activation : str
+        Nonlinearity phi.
     L : int
         Number of hidden layers (>= 1).
     eta : float
@@ -810,7 +811,7 @@ def deep_one_step_limit(activation_name: str = "tanh", L: int = 2, *, eta: float
     formula only at eta y = 1.  The form above is the one that reproduces the linear
     result for every eta, and it matches finite widths.)
     """
-    phi, dphi = activation(activation_name)
+    phi, dphi = nonlinearity(activation)
     _check_L(L)
     eta = _check_eta(eta)
     _check_nodes(nodes)
