@@ -32,6 +32,15 @@ from theory import mup as M
 HALF = M.HALF
 
 
+def float64_context():
+    """A context manager enabling float64 in JAX, on old (0.5) and new JAX releases."""
+    import jax
+    import jax.experimental
+
+    legacy = getattr(jax.experimental, "enable_x64", None)
+    return legacy() if legacy is not None else jax.enable_x64(True)
+
+
 def case_parametrization(case: str, L: int) -> M.Parametrization:
     """The abc-parametrization of a coordinate-check case.
 
@@ -81,7 +90,7 @@ def train_on_one_input(n: int, cases, etas, *, L: int, activation: str, steps: i
 
     from sims import nets
 
-    with jax.experimental.enable_x64():
+    with float64_context():
         proto = [nets.abc_mlp(d, n, case_parametrization(c, L), activation=activation)
                  for c in cases]
         mult = jnp.array([net.multipliers for net in proto])

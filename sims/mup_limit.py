@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims import runner
+from sims.mup_coord import float64_context
 from theory import mup as M
 
 
@@ -85,7 +86,7 @@ def one_hidden_trajectories(n: int, config: OneHiddenConfig) -> np.ndarray:
 
     from sims import nets, train
 
-    with jax.experimental.enable_x64():
+    with float64_context():
         net = nets.abc_mlp(1, n, M.mup(1), activation=config.activation)
         m = len(config.xs)
         idx = np.arange(config.steps) % m
@@ -160,7 +161,7 @@ def deep_one_step(n: int, config: DeepConfig) -> dict:
 
     from sims import nets, train
 
-    with jax.experimental.enable_x64():
+    with float64_context():
         L, d = config.L, config.d
         net = nets.abc_mlp(d, n, M.mup(L), activation=config.activation)
         phi = nets.activation_fn(config.activation)

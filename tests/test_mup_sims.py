@@ -19,7 +19,7 @@ from theory import mup as M
 
 def _trajectory(p, theta_net_seed=0, n=64, d=3, steps=3, eta=0.7, act="tanh"):
     """f_t at a fixed input for an abc net trained by SGD on one example (float64)."""
-    with jax.experimental.enable_x64():
+    with mup_coord.float64_context():
         net = nets.abc_mlp(d, n, p, activation=act)
         params = net.init(jax.random.PRNGKey(theta_net_seed), jnp.float64)
         x = jnp.linspace(-1.0, 1.0, d)[None, :]
