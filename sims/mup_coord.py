@@ -81,6 +81,9 @@ def train_on_one_input(n: int, cases, etas, *, L: int, activation: str, steps: i
                        seeds: int, seed: int, d: int = 3, y: float = 1.0) -> dict:
     """Train width-n nets of every case for ``steps`` SGD steps on one input; all seeds.
 
+    ``cases`` holds case names (see :func:`case_parametrization`) or
+    :class:`theory.mup.Parametrization` objects with L hidden layers.
+
     Returns arrays ``dh`` (cases, seeds, steps, L), ``f`` (cases, seeds, steps + 1) and
     ``F`` (cases, seeds, steps + 1).  Seed s of every case starts from the same standard
     normal draws (the cases differ only in their scalings), keyed by ``(seed, n, s)``.
@@ -91,8 +94,9 @@ def train_on_one_input(n: int, cases, etas, *, L: int, activation: str, steps: i
     from sims import nets
 
     with float64_context():
-        proto = [nets.abc_mlp(d, n, case_parametrization(c, L), activation=activation)
-                 for c in cases]
+        ps = [c if isinstance(c, M.Parametrization) else case_parametrization(c, L)
+              for c in cases]
+        proto = [nets.abc_mlp(d, n, p, activation=activation) for p in ps]
         mult = jnp.array([net.multipliers for net in proto])
         stds = jnp.array([net.init_stds for net in proto])
         lrs = jnp.array([net.lr_scales for net in proto])

@@ -133,3 +133,46 @@ def test_sims_do_not_import_heavy_anchors():
             "paper_checks.mup; bad = [m for m in ('neural_tangents', 'cvxpy') "
             "if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _random_stable_points(count, seed):
+    """Random quarter-grid abc points (L = 2) that are stable (r >= 0, Thm 3.3)."""
+    rng = np.random.default_rng(seed)
+    q = lambda lo, hi: M.Fraction(int(rng.integers(4 * lo, 4 * hi + 1)), 4)
+    pts = []
+    while len(pts) < count:
+        a = (q(-1, 1), q(-1, 1), q(-1, 2))
+        b = (-a[0], M.HALF - a[1], q(-1, 2))
+        p = M.Parametrization(a, b, q(-1, 1))
+        # keep updates above ~n^-2.5 so that float64 resolves them at n = 2048
+        if M.is_stable(p) and min(M.update_exponents(p)["dh"]) >= M.Fraction(-5, 2):
+            pts.append(p)
+    return pts
+
+
+def _fuzz(points, widths, seeds):
+    parts = [mup_coord.train_on_one_input(n, points, (1.0,) * len(points), L=2,
+                                          activation="tanh", steps=1, seeds=seeds, seed=0)
+             for n in widths]
+    res = {k: np.stack([p[k] for p in parts]) for k in parts[0]}
+    res["width"] = np.array(widths)
+    s = mup_coord.coord_slopes(res)
+    got = np.column_stack([s["dh"], s["df"]])
+    pred = np.array([[float(v) for v in M.update_exponents(p)["dh"]]
+                     + [float(M.update_exponents(p)["df"])] for p in points])
+    return got, pred
+
+
+def test_phase_diagram_fuzz():
+    """Beyond the paper (note Sec. 8.1): at random stable abc points the simulated update
+    exponents match update_exponents within the coordinate-check tolerance of 0.1."""
+    points = _random_stable_points(6, seed=1) + [M.mup(2), M.ntk(2), M.standard(2, c=1)]
+    got, pred = _fuzz(points, (128, 512, 2048), seeds=2)
+    assert np.max(np.abs(got - pred)) < 0.1, (got - pred)
+
+
+@pytest.mark.slow
+def test_phase_diagram_fuzz_many_points():
+    got, pred = _fuzz(_random_stable_points(40, seed=2), (128, 256, 512, 1024, 2048, 4096),
+                      seeds=4)
+    assert np.max(np.abs(got - pred)) < 0.1, (got - pred)
