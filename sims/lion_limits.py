@@ -84,8 +84,8 @@ def run_case(case: str, config: Config) -> dict:
     import jax
     import jax.numpy as jnp
     import optax
-    from jax.experimental import enable_x64
 
+    from sims import nets
     from sims.train import train
     from theory import lion as L
 
@@ -100,7 +100,7 @@ def run_case(case: str, config: Config) -> dict:
         config.lr0_quad if quad else config.lr0)
     x_ref = reference_solution(case, config)
     every = max(steps // config.n_record, 1)
-    with enable_x64():
+    with nets.float64():
         opt = L.lion_k(optax.cosine_decay_schedule(lr0, steps), b1=config.b1, b2=config.b2,
                        weight_decay=config.weight_decay, kernel=kernel)
         x0 = jnp.asarray(3.0 * np.ones_like(prob.x0) if not quad else prob.x0, jnp.float64)

@@ -37,12 +37,11 @@ def run(config: Config) -> dict:
     import jax
     import jax.numpy as jnp
     import optax
-    from jax.experimental import enable_x64
 
     from sims import nets, train
     from theory import lion as L
 
-    with enable_x64():
+    with nets.float64():
         key = jax.random.PRNGKey(config.seed)
         k_data, k_init, k_train = jax.random.split(key, 3)
         d = config.widths[0]

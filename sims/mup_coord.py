@@ -33,12 +33,10 @@ HALF = M.HALF
 
 
 def float64_context():
-    """A context manager enabling float64 in JAX, on old (0.5) and new JAX releases."""
-    import jax
-    import jax.experimental
+    """A context manager enabling float64 in JAX (see :func:`sims.nets.float64`)."""
+    from sims import nets
 
-    legacy = getattr(jax.experimental, "enable_x64", None)
-    return legacy() if legacy is not None else jax.enable_x64(True)
+    return nets.float64()
 
 
 def case_parametrization(case: str, L: int) -> M.Parametrization:

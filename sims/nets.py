@@ -176,5 +176,17 @@ def ntk_mlp(widths: Sequence[int], *, activation: str = "relu", beta: float | No
     return MLP(widths, activation, mult, ones, ones, beta)
 
 
+def float64():
+    """Context manager enabling float64 in JAX, on old (0.5) and new JAX releases alike.
+
+    ``jax.experimental.enable_x64`` on the pinned JAX; ``jax.enable_x64(True)`` where the
+    experimental one is gone (GPU machines may carry a newer JAX).
+    """
+    import jax.experimental
+
+    legacy = getattr(jax.experimental, "enable_x64", None)
+    return legacy() if legacy is not None else jax.enable_x64(True)
+
+
 def count_params(params) -> int:
     return int(sum(np.prod(p.shape) for p in jax.tree_util.tree_leaves(params)))

@@ -40,7 +40,7 @@ def _check(steps: int, lr: float | None = None, batch_size: int | None = None,
            n: int | None = None):
     if int(steps) != steps or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    if lr is not None and not lr >= 0:
+    if isinstance(lr, int | float) and not lr >= 0:  # traced or scheduled rates pass
         raise ValueError(f"learning rate must be >= 0, got {lr!r}")
     if batch_size is not None:
         if int(batch_size) != batch_size or batch_size < 1:

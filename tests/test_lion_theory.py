@@ -9,9 +9,9 @@ import optax
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jax.experimental import enable_x64
 from numpy.testing import assert_allclose
 
+from sims import nets
 from theory import lion as L
 
 # --------------------------------------------------------------------- the optax optimizer
@@ -26,7 +26,7 @@ def test_lion_k_through_optax_chain_matches_numpy_reference_step_for_step(kernel
     A, b = rng.normal(size=(12, 6)), rng.normal(size=12)
     lr, b1, b2, wd, steps = 0.01, 0.9, 0.99, 0.3, 60
     k = L.get_kernel(kernel)
-    with enable_x64():
+    with nets.float64():
         opt = optax.chain(L.lion_k(lr, b1=b1, b2=b2, weight_decay=wd, kernel=kernel),
                           optax.identity())
         params = {"w": jnp.asarray(rng.normal(size=(3, 2)))}

@@ -6,7 +6,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax.experimental import enable_x64
 from numpy.testing import assert_allclose
 
 from sims import nets, train
@@ -48,7 +47,7 @@ def test_abc_effective_init_std_scales_like_n_to_minus_a_plus_b(name):
 def test_gd_reaches_the_least_squares_solution():
     rng = np.random.default_rng(2)
     A, b = rng.normal(size=(30, 5)), rng.normal(size=30)
-    with enable_x64():
+    with nets.float64():
         loss = lambda w, batch: 0.5 * jnp.mean((batch[0] @ w - batch[1]) ** 2)
         res = train.gd(loss, jnp.zeros(5), lr=0.5, steps=2000, data=(jnp.asarray(A),
                                                                        jnp.asarray(b)))
