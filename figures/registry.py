@@ -12,8 +12,6 @@ the cache) the sims, calls the function and writes PNG and PDF files.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import pkgutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -44,10 +42,10 @@ def figure(name: str, *, paper: str, sims: Sequence[str] = ()):
 
 
 def load_all() -> None:
-    pkg = importlib.import_module("figures")
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.name.startswith("_") and info.name not in ("registry", "style"):
-            importlib.import_module(f"figures.{info.name}")
+    """Import every figure module of ``figures``."""
+    from theorylab.discovery import import_submodules
+
+    import_submodules("figures", ("registry", "style"))
 
 
 def all_figures(papers: Sequence[str] | None = None) -> list[Figure]:

@@ -32,9 +32,7 @@ Comparison rules (``compare``):
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
-import pkgutil
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -204,10 +202,10 @@ def reference(id: str, *, paper: str, reference: str, statement: str, expected: 
 
 
 def load_all() -> None:
-    pkg = importlib.import_module("paper_checks")
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.name.startswith("_") and info.name not in ("ledger", "__main__"):
-            importlib.import_module(f"paper_checks.{info.name}")
+    """Import every claim module of ``paper_checks``."""
+    from theorylab.discovery import import_submodules
+
+    import_submodules("paper_checks", ("ledger",))
 
 
 def claims(papers: Sequence[str] | None = None) -> list[Claim]:

@@ -43,10 +43,8 @@ import argparse
 import dataclasses
 import functools
 import hashlib
-import importlib
 import json
 import os
-import pkgutil
 import sys
 import tempfile
 import time
@@ -59,6 +57,7 @@ from typing import Any
 import numpy as np
 
 from theorylab import __version__
+from theorylab.discovery import import_submodules
 
 SCALES = ("quick", "full")
 _NOT_SIM_MODULES = {"runner", "nets", "train", "__main__"}
@@ -254,17 +253,9 @@ def register(name: str, *, paper: str, config: type, sweep: str | None = None,
     return deco
 
 
-def _discover(package: str) -> None:
-    pkg = importlib.import_module(package)
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_") or info.name in _NOT_SIM_MODULES:
-            continue
-        importlib.import_module(f"{package}.{info.name}")
-
-
 def load_all() -> None:
     """Import every module of ``sims`` so that all sims are registered."""
-    _discover("sims")
+    import_submodules("sims", _NOT_SIM_MODULES)
 
 
 def get(name: str) -> Sim:
