@@ -482,7 +482,7 @@ def dynamics_limit(scale):
        statement="the linearized network (empirical NTK at init) predicts f_T - f_0 better "
                  "as the width grows: mean error ratio widest / narrowest",
        source="derived", expected=1.0, compare="le",
-       tol_reason="ordering of 5-seed means (note: 0.080 -> 0.029 from n = 128 to 512, "
+       tol_reason="ordering of 5-seed means (note: 0.080 -> 0.029 from n = 128 to 512; "
                   "seed spread ~0.01)")
 def dynamics_linearized(scale):
     res = runner.run_sim("ntk_dynamics", scale=scale)

@@ -81,11 +81,16 @@ def load_digits(n: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n`` images of scikit-learn's bundled 8x8 digits, pixels scaled to [0, 1].
 
     MNIST is not available offline (no bundled copy; keras/tfds download at run time), so the
-    digits set that ships with scikit-learn is the proxy for the paper's Section 6.3.
+    digits set that ships with scikit-learn is the proxy for the paper's Section 6.3.  The
+    bundled ``digits.csv.gz`` is read directly (same array as ``sklearn.datasets.load_digits``)
+    so that scikit-learn itself need not be imported.
     """
-    from sklearn.datasets import load_digits as _load
+    import importlib.util
+    from pathlib import Path
 
-    data = _load()
-    if not 1 <= n <= data.data.shape[0]:
-        raise ValueError(f"n must lie in [1, {data.data.shape[0]}], got {n}")
-    return data.data[:n] / 16.0, data.target[:n]
+    spec = importlib.util.find_spec("sklearn")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    data = np.loadtxt(path, delimiter=",")
+    if not 1 <= n <= data.shape[0]:
+        raise ValueError(f"n must lie in [1, {data.shape[0]}], got {n}")
+    return data[:n, :-1] / 16.0, data[:n, -1].astype(int)

@@ -24,8 +24,8 @@ from theory import ntk as T
 
 @dataclass(frozen=True)
 class Config(runner.SimConfig):
-    widths: tuple[int, ...] = (128, 512)
-    seeds: int = 5
+    widths: tuple[int, ...] = (64, 256)
+    seeds: int = 4
     steps: int = 200
     lr: float = 1.0
     points: int = 16
@@ -34,7 +34,7 @@ class Config(runner.SimConfig):
 
     @classmethod
     def full(cls):
-        return cls(widths=(128, 512, 2048, 8192))
+        return cls(widths=(64, 128, 512, 2048, 8192), seeds=5)
 
 
 @partial(jax.jit, static_argnums=(0, 5, 6))

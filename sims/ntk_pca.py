@@ -28,8 +28,8 @@ class Config(runner.SimConfig):
     widths: tuple[int, ...] = (64, 256)
     seeds: int = 2
     n_data: int = 256
-    steps: int = 400
-    record_every: int = 20
+    steps: int = 300
+    record_every: int = 15
     lr: float = 1.0
     depth: int = 4
     beta: float = 0.1

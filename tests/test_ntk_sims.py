@@ -78,6 +78,15 @@ def test_pca_sim_decomposition_starts_on_the_component():
     assert np.all(np.diff(res["g_norm"][0, 0]) < 0)  # GD shrinks the component
 
 
+def test_digits_reader_matches_scikit_learn():
+    from sklearn.datasets import load_digits
+
+    x, y = ntk_common.load_digits(100)
+    ref = load_digits()
+    assert_allclose(x, ref.data[:100] / 16.0, rtol=0)
+    assert np.array_equal(y, ref.target[:100])
+
+
 def test_runner_registration_and_validation():
     names = {s.name for s in runner.all_sims("ntk")}
     assert {"ntk_width", "ntk_nngp", "ntk_drift", "ntk_fig1", "ntk_fig2", "ntk_pca",
