@@ -51,7 +51,7 @@ def _check(steps: int, lr: float | None = None, batch_size: int | None = None,
 
 def train(loss_fn: Callable, params, optimizer: optax.GradientTransformation, *, steps: int,
           data=None, batch_size: int | None = None, replacement: bool = True, key=None,
-          record: Callable | None = None) -> TrainResult:
+          record: Callable | None = None, record_step: bool = False) -> TrainResult:
     """Run ``steps`` optimizer steps on ``loss_fn``.
 
     Parameters
@@ -68,6 +68,9 @@ def train(loss_fn: Callable, params, optimizer: optax.GradientTransformation, *,
         Needed when ``batch_size`` is given.
     record : callable, optional
         ``record(params)`` evaluated after every step; stacked in ``TrainResult.records``.
+    record_step : bool
+        Call ``record(params, t)`` instead, with t = 0, 1, ... the index of the step just
+        taken (for bounds that depend on the schedule up to step t).
     """
     n = None
     if data is not None:
@@ -91,17 +94,20 @@ def train(loss_fn: Callable, params, optimizer: optax.GradientTransformation, *,
     def loss_at(p, batch):
         return loss_fn(p) if data is None else loss_fn(p, batch)
 
-    def step(carry, _):
+    def step(carry, t):
         p, state, k = carry
         k, sub = jax.random.split(k)
         loss, grads = jax.value_and_grad(loss_at)(p, sample(sub))
         updates, state = optimizer.update(grads, state, p)
         p = optax.apply_updates(p, updates)
-        rec = record(p) if record is not None else None
+        if record is None:
+            rec = None
+        else:
+            rec = record(p, t) if record_step else record(p)
         return (p, state, k), (loss, rec)
 
     carry = (params, optimizer.init(params), key)
-    (params, _, _), (losses, records) = jax.lax.scan(step, carry, None, length=int(steps))
+    (params, _, _), (losses, records) = jax.lax.scan(step, carry, jnp.arange(int(steps)))
     return TrainResult(params, losses, records)
 
 
@@ -122,7 +128,7 @@ def sgd(loss_fn: Callable, params, data, *, lr: float, steps: int, batch_size: i
 
 def lion(loss_fn: Callable, params, *, lr: float, steps: int, b1: float = 0.9, b2: float = 0.99,
          weight_decay: float = 0.0, kernel: str = "sign", data=None, batch_size=None, key=None,
-         lr_tree=None, record: Callable | None = None) -> TrainResult:
+         lr_tree=None, record: Callable | None = None, record_step: bool = False) -> TrainResult:
     """Lion-K (Chen et al. 2024) with decoupled weight decay; see :func:`theory.lion.lion_k`."""
     from theory.lion import lion_k
 
@@ -130,7 +136,7 @@ def lion(loss_fn: Callable, params, *, lr: float, steps: int, b1: float = 0.9, b
     if lr_tree is not None:
         opt = optax.chain(opt, scale_by_tree(lr_tree))
     return train(loss_fn, params, opt, steps=steps, data=data, batch_size=batch_size, key=key,
-                 record=record)
+                 record=record, record_step=record_step)
 
 
 def _sgd(lr: float, lr_tree) -> optax.GradientTransformation:

@@ -113,3 +113,9 @@ def test_lion_loop_uses_lion_k():
 def test_bad_inputs_raise_valueerror(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_record_can_receive_the_step_index():
+    res = train.train(lambda p: jnp.sum(p**2), jnp.ones(2), train._sgd(0.1, None), steps=4,
+                      record=lambda p, t: t, record_step=True)
+    np.testing.assert_array_equal(res.records, [0, 1, 2, 3])
