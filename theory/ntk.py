@@ -417,7 +417,7 @@ def layerwise_ntk(params: Sequence[dict], x1, x2=None, *, activation: str = "rel
         delta = xp.broadcast_to(eye, (x.shape[0], n_out, n_out))
         deltas = [delta]
         for l in range(n_layers - 1, 0, -1):
-            back = multipliers[l] * xp.einsum("ij,njk->nik", params[l]["w"], delta)
+            back = multipliers[l] * xp.matmul(params[l]["w"], delta)  # (N, n_l, n_L)
             delta = dphi(pre[l - 1])[:, :, None] * back
             deltas.append(delta)
         return acts, deltas[::-1]
@@ -429,11 +429,12 @@ def layerwise_ntk(params: Sequence[dict], x1, x2=None, *, activation: str = "rel
         feat = multipliers[l] ** 2 * (acts1[l] @ acts2[l].T)
         if beta is not None and "b" in params[l]:
             feat = feat + beta**2
+        d1, d2 = deltas1[l], deltas2[l]
         if trace_outputs:
-            back = xp.einsum("aik,bik->ab", deltas1[l], deltas2[l]) / n_out
+            back = d1.reshape(d1.shape[0], -1) @ d2.reshape(d2.shape[0], -1).T / n_out
             total = total + feat * back
         else:
-            back = xp.einsum("aik,bij->abkj", deltas1[l], deltas2[l])
+            back = xp.transpose(xp.tensordot(d1, d2, axes=([1], [1])), (0, 2, 1, 3))
             total = total + feat[:, :, None, None] * back
     return total
 
