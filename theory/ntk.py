@@ -215,6 +215,24 @@ def _check_depth_beta(depth, beta) -> None:
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
 
 
+def _relu_layer(q1, q2, c, b2):
+    """One ReLU layer of the recursion, in place where possible (same formulas as
+    :func:`dual_activation`, about half the memory passes over the N1 x N2 arrays)."""
+    root = np.multiply.outer(q1, q2)
+    root -= c * c
+    np.maximum(root, 0.0, out=root)
+    np.sqrt(root, out=root)
+    fdot = np.arctan2(root, c)
+    if np.any(q1 == 0) or np.any(q2 == 0):  # angle of a zero-variance pair: pi/2 (as NT)
+        fdot[(root == 0) & (c == 0)] = np.pi / 2
+    np.subtract(np.pi, fdot, out=fdot)
+    fdot /= 2 * np.pi
+    root /= 2 * np.pi
+    root += fdot * c
+    root += b2
+    return root, fdot
+
+
 def limiting_kernels(x1, x2=None, *, depth: int, activation: str = "relu", beta: float = 0.1):
     """NNGP covariance Sigma^(L) and limiting NTK Theta^(L)_inf of the NTK parametrization.
 
@@ -262,18 +280,23 @@ def limiting_kernels(x1, x2=None, *, depth: int, activation: str = "relu", beta:
                          f"got {b.shape[1]}")
     n0 = a.shape[1]
     b2 = float(beta) ** 2
-    nngp = a @ b.T / n0 + b2
+    nngp = a @ b.T  # numpy evaluates a @ a.T with syrk: exactly symmetric
+    nngp /= n0
+    nngp += b2
     if symmetric:
-        nngp = 0.5 * (nngp + nngp.T)
         q1 = q2 = np.diag(nngp).copy()
     else:
         q1 = np.einsum("ij,ij->i", a, a) / n0 + b2
         q2 = np.einsum("ij,ij->i", b, b) / n0 + b2
     ntk = nngp.copy()
     for _ in range(int(depth) - 1):
-        f, fdot = dual_activation(activation, q1[:, None], q2[None, :], nngp)
-        nngp = f + b2
-        ntk = ntk * fdot + nngp
+        if activation == "relu":
+            nngp, fdot = _relu_layer(q1, q2, nngp, b2)
+        else:
+            f, fdot = dual_activation(activation, q1[:, None], q2[None, :], nngp)
+            nngp = f + b2
+        ntk *= fdot
+        ntk += nngp
         if symmetric:
             q1 = q2 = np.diag(nngp).copy()
         else:
