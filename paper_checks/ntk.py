@@ -143,6 +143,20 @@ def nngp_covariance(scale):
         f"width {res['width'][-1]}, {f.shape[0]} inits; z diag {np.round(np.diag(z), 2)}")
 
 
+@claim("ntk.nngp_covariance_rel", paper="ntk", reference="Prop. 1 (check C4)",
+       statement="output covariance over initializations within 5% of Sigma^(4) per entry "
+                 "(max relative deviation, largest width)",
+       source="derived", expected=0.05, compare="le",
+       tol_reason="the note's tolerance: relative Monte Carlo SE of a covariance entry is "
+                  "~sqrt(2/(2S)) = 2.2% for S = 2000 inits (two outputs pooled)")
+def nngp_covariance_rel(scale):
+    res = runner.run_sim("ntk_nngp", scale=scale)
+    f = res["outputs"][-1]
+    cov = np.einsum("sak,sbk->ab", f, f) / (2 * f.shape[0])
+    sigma = res["sigma"][-1]
+    return float(np.max(np.abs(cov / sigma - 1))), f"width {res['width'][-1]}"
+
+
 @claim("ntk.nngp_independent_outputs", paper="ntk", reference="Prop. 1 (check C4)",
        statement="the two outputs are uncorrelated: |corr(f_1(x0), f_2(x0))| sqrt(S) "
                  "(largest width)",
