@@ -444,5 +444,7 @@ def test_other_validation():
         T.numerical_rank(np.eye(2), rtol=2.0)
     with pytest.raises(ValueError, match="lr"):
         T.standard_learning_rates((2, 3), -1.0, 0.1)
+    with pytest.raises(ValueError, match="x1"):
+        T.layerwise_ntk([{"w": np.ones((3, 1))}], np.ones((2, 4)), beta=None)
     with pytest.raises(ValueError, match="method"):
         T.empirical_ntk(lambda p, x: x, None, np.ones((2, 2)), method="fast")

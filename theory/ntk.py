@@ -416,6 +416,10 @@ def layerwise_ntk(params: Sequence[dict], x1, x2=None, *, activation: str = "rel
     if n_layers < 1:
         raise ValueError("params must hold at least one layer")
     widths = [int(p["w"].shape[0]) for p in params]
+    for name, x in (("x1", x1), ("x2", x2)):
+        if x is not None and (x.ndim != 2 or x.shape[1] != widths[0]):
+            raise ValueError(f"{name} must have shape (N, n0) with n0 = {widths[0]} (the "
+                             f"input width of params), got {tuple(x.shape)}")
     if multipliers is None:
         multipliers = [1.0 / math.sqrt(n) for n in widths]
     if len(multipliers) != n_layers:
