@@ -406,7 +406,7 @@ def fig3_limit_curve(scale):
 reference("ntk.fig3_mnist_curve", paper="ntk", reference="Fig. 3c (check C10)",
           statement="MNIST limit curve ||g_t|| = 0.5 exp(-0.00108 t): 0.291, 0.170, 0.0577, "
                     "0.0067 at t = 500, 1000, 2000, 4000",
-          expected=[0.291, 0.170, 0.0577, 0.0067],
+          expected=[0.291, 0.170, 0.0577, 0.0067], source="derived",
           reason="needs the MNIST kernel spectrum (lambda_2 = 0.00108); MNIST is not "
                  "available offline. The same curve is checked on the digits proxy "
                  "(ntk.fig3_limit_curve)")
