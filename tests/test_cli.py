@@ -77,3 +77,20 @@ def test_module_entry_points(cmd, tmp_path):
     proc = subprocess.run(env_cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "lion" in proc.stdout
+
+
+def test_readme_results_table_lists_every_claim_with_its_verdict():
+    """README's results table is generated from the ledger: same claim ids, and the verdicts
+    it shows are the ones the quick claims are required to have (pass / not reproduced)."""
+    import re
+    from pathlib import Path
+
+    from paper_checks import ledger
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = text.split("<!-- results:start -->", 1)[1].split("<!-- results:end -->", 1)[0]
+    rows = re.findall(r"^\| `([\w.]+)` \|.*\| ([a-z ]+) \|$", block, flags=re.M)
+    claims = {c.id: c for c in ledger.claims()}
+    assert {cid for cid, _ in rows} == set(claims), "regenerate: theorylab report --readme"
+    for cid, verdict in rows:
+        assert verdict == ("not reproduced" if claims[cid].fn is None else "pass"), cid

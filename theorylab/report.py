@@ -159,6 +159,8 @@ def html_page(rows: Sequence[dict], figures: Sequence[tuple[str, str, Path]], sc
 
 
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+PAPER_ORDER = ("lion", "ntk", "mup", "kde", "dkm", "neural_collapse", "sdpi", "sgd_stability",
+               "clustering")
 
 
 def readme_table(rows: Sequence[dict], scale: str) -> str:
@@ -166,7 +168,8 @@ def readme_table(rows: Sequence[dict], scale: str) -> str:
     out = [f"Claim ledger at {scale} scale: {summary(rows)}. *src*: `paper` = value printed in "
            "the paper, `derived` = derived in the reference notes.", "",
            "| claim | reference | src | expected | ours | verdict |", "|---|---|---|---|---|---|"]
-    for r in rows:
+    order = {p: i for i, p in enumerate(PAPER_ORDER)}
+    for r in sorted(rows, key=lambda r: order.get(r["paper"], len(order))):
         cells = [f"`{r['id']}`", r["reference"], r["source"], expected_text(r),
                  fmt(r["ours"], 24), r["verdict"]]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
@@ -182,8 +185,6 @@ def _replace_block(text: str, start: str, end: str, body: str, path: Path) -> st
 
 
 MODULES_START, MODULES_END = "<!-- modules:start -->", "<!-- modules:end -->"
-PAPER_ORDER = ("lion", "ntk", "mup", "kde", "dkm", "neural_collapse", "sdpi", "sgd_stability",
-               "clustering")
 
 
 def update_readme(path: Path, rows: Sequence[dict], scale: str,
