@@ -13,19 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sims import runner
+from sims.ntk_drift import Config as DriftConfig
 from sims.ntk_drift import run_training
 
 
 @dataclass(frozen=True)
-class Config(runner.SimConfig):
+class Config(DriftConfig):
+    """The drift sim's setting at the two widths of the paper's Fig. 1."""
+
     widths: tuple[int, ...] = (500, 2000)
     seeds: int = 3
-    steps: int = 200
-    lr: float = 1.0
-    n_train: int = 100
-    points: int = 64
-    depth: int = 4
-    beta: float = 0.1
 
     @classmethod
     def full(cls):
