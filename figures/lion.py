@@ -7,6 +7,7 @@ import numpy as np
 from figures import style
 from figures.registry import figure
 from sims import lion_problems as P
+from theorylab.stats import loglog_fit
 
 
 @figure("lion_trajectories", paper="lion", sims=("lion_toy",))
@@ -82,7 +83,7 @@ def lion_discretization(disc: dict):
     fig, axes = style.subplots(1, 1)
     ax = axes[0, 0]
     lr, err = disc["lr"], disc["sup_err"]
-    slope, icpt = np.polyfit(np.log(lr), np.log(err), 1)
+    slope, icpt = loglog_fit(lr, err)
     ax.loglog(lr, err, "o-", label="measured")
     ax.loglog(lr, np.exp(icpt) * lr**slope, "k:", label=f"fit, slope {slope:.2f}")
     ax.set(xlabel="step size $\\eta$", ylabel="$\\sup_t |x_k - x(k\\eta)|$",

@@ -12,6 +12,7 @@ from figures import style
 from figures.registry import figure
 from sims.mup_coord import case_parametrization, fitted_slopes
 from theory import mup as M
+from theorylab.stats import loglog_slope
 
 CASE_TITLES = {
     "sp_c1": "SP, LR $\\eta/n$ (kernel)",
@@ -85,7 +86,7 @@ def limit_convergence(one: dict, deep: dict):
     ax = axes[0, 1]
     for j, step in enumerate((1, t[-1])):
         rms = np.sqrt(np.mean((one["f"][..., step] - one["limit"][:, step, None]) ** 2, -1))
-        s = np.polyfit(np.log(one["width"]), np.log(rms), 1)[0]
+        s = loglog_slope(one["width"], rms)
         ax.loglog(one["width"], rms, "o-", color=style.COLORS[j], label=f"t = {step}: {s:+.2f}")
     _guide(ax, one["width"], rms)
     _width_axis(ax, one["width"])
@@ -96,7 +97,7 @@ def limit_convergence(one: dict, deep: dict):
 
     ax = axes[0, 2]
     rms = np.sqrt(np.mean((deep["f1"] - deep["limit_f1"][:, None]) ** 2, -1))
-    s = np.polyfit(np.log(deep["width"]), np.log(rms), 1)[0]
+    s = loglog_slope(deep["width"], rms)
     ax.loglog(deep["width"], rms, "o-", color=style.COLORS[0], label=f"true backprop: {s:+.2f}")
     _guide(ax, deep["width"], rms)
     _width_axis(ax, deep["width"])
@@ -130,7 +131,7 @@ def maxlr(res: dict):
     w = res["width"].astype(float)
     for j, case in enumerate(res["cases"][0]):
         v = np.exp(np.mean(np.log(res["max_lr"][:, j]), axis=-1))
-        s = np.polyfit(np.log(w), np.log(v), 1)[0]
+        s = loglog_slope(w, v)
         ax.loglog(w, v, "o-", color=style.COLORS[j],
                   label=f"{'SP (c=0)' if case == 'sp' else 'muP'}: slope {s:+.2f}")
     sp0 = np.exp(np.mean(np.log(res["max_lr"][0, 0])))

@@ -13,12 +13,13 @@ import numpy as np
 
 from figures import style
 from figures.registry import figure
+from theorylab.stats import loglog_fit
 
 P90 = 1.2815515655446004  # standard normal 90% quantile
 
 
 def _fit(ax, x, y, color, label):
-    slope, icpt = np.polyfit(np.log(x), np.log(y), 1)
+    slope, icpt = loglog_fit(x, y)
     xx = np.geomspace(min(x), max(x), 50)
     ax.plot(xx, np.exp(icpt) * xx**slope, "--", color=color, lw=1,
             label=f"{label} fit: slope {slope:.2f}")

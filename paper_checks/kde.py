@@ -19,6 +19,7 @@ import numpy as np
 from paper_checks.ledger import claim, reference
 from sims import runner
 from theory import kde as theory
+from theorylab.stats import loglog_slope
 
 ROOT_TOL = "brentq/bisection roots are exact to ~1e-15; the note prints 5-6 decimals"
 
@@ -418,8 +419,8 @@ def real_data_scan_vs_oracle(scale):
 def criticality(scale):
     res = _ev(scale)
     y = res["Y2"][:, :, _ev_column(res, 1.0)].mean(axis=1)
-    slope = np.polyfit(np.log(res["d"]), np.log(y), 1)[0]
-    return float(slope), f"E[Y2] sqrt(d) = {np.round(y * np.sqrt(res['d']), 3).tolist()}"
+    slope = loglog_slope(res["d"], y)
+    return slope, f"E[Y2] sqrt(d) = {np.round(y * np.sqrt(res['d']), 3).tolist()}"
 
 
 @claim("kde.neff_clt", paper="kde", reference="Sec. 6 check 12 (note R4)",

@@ -12,6 +12,7 @@ import numpy as np
 from paper_checks.ledger import claim
 from sims import runner
 from sims.lion_limits import CASES
+from theorylab.stats import loglog_slope
 
 CVX_TOL = 1e-4
 CVX_REASON = ("cvxpy/Clarabel solutions are accurate to ~1e-6..1e-5 and cosine-decayed Lion "
@@ -209,8 +210,8 @@ def beta_condition(scale):
        tol_reason="first-order scheme; note's 1.0 +- 0.1")
 def ode_discretization_slope(scale):
     r = runner.run_sim("lion_ode_discretization", scale=scale)
-    slope = np.polyfit(np.log(r["lr"]), np.log(r["sup_err"]), 1)[0]
-    return float(slope), f"sup-errors {', '.join(f'{e:.2g}' for e in r['sup_err'])}"
+    slope = loglog_slope(r["lr"], r["sup_err"])
+    return slope, f"sup-errors {', '.join(f'{e:.2g}' for e in r['sup_err'])}"
 
 
 @claim("lion.mlp_box_entry", paper="lion", reference="App. Thm B.9 / Figs. 2-3 analogue",

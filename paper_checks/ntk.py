@@ -15,6 +15,7 @@ import scipy.stats
 from paper_checks.ledger import claim, reference
 from sims import runner
 from theory import ntk as T
+from theorylab.stats import loglog_slope
 
 FLOAT64 = "float64 closed form evaluated in a few operations: rounding ~1e-15, margin 1e3"
 
@@ -25,7 +26,7 @@ def _circle(g):
 
 
 def _slope(widths, values) -> float:
-    return float(np.polyfit(np.log(widths), np.log(values), 1)[0])
+    return loglog_slope(widths, values)
 
 
 # --------------------------------------------------------------------------- C1, C2 (Fig. 1)

@@ -27,6 +27,7 @@ import numpy as np
 from sims import runner
 from sims.mup_coord import float64_context
 from theory import mup as M
+from theorylab.stats import loglog_slope
 
 
 @jax.custom_vjp
@@ -233,8 +234,7 @@ def run_deep(config: DeepConfig) -> dict:
 def rms_error_slope(width, values, target) -> tuple[float, np.ndarray]:
     """RMS error over seeds at each width and the slope of log RMS against log width."""
     rms = np.sqrt(np.mean((np.asarray(values) - target) ** 2, axis=-1))
-    slope = np.polyfit(np.log(np.asarray(width, float)), np.log(rms), 1)[0]
-    return float(slope), rms
+    return loglog_slope(width, rms), rms
 
 
 if __name__ == "__main__":
