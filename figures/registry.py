@@ -65,7 +65,7 @@ def out_dir(scale: str) -> Path:
 
 
 def render(name: str, *, scale: str = "quick", cache=None, out: Path | None = None,
-           executor="serial", workers=None, progress=None) -> list[Path]:
+           executor=None, workers=None, progress=None) -> list[Path]:
     """Compute (or load) the sims of figure ``name`` and save it as PNG and PDF."""
     import matplotlib
 

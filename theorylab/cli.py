@@ -92,8 +92,8 @@ def _cmd_figures(args) -> int:
         return 2
     for f in figs:
         t0 = time.perf_counter()
+        # the executor chosen on the command line is the runner's default (_setup_runtime)
         paths = registry.render(f.name, scale=args.scale, cache=args.results, out=args.out,
-                                executor=args.executor, workers=args.workers,
                                 progress=False if args.quiet else None)
         print(f"{f.name:<34} {time.perf_counter() - t0:6.1f} s  -> {paths[0]}")
     return 0
@@ -128,9 +128,23 @@ def _setup_runtime(args) -> None:
     if getattr(args, "results", None):
         os.environ["THEORYLAB_RESULTS"] = args.results
     if getattr(args, "executor", None):
-        runner.set_defaults(executor=args.executor, workers=args.workers,
-                            scheduler=getattr(args, "scheduler", None))
+        scheduler = getattr(args, "scheduler", None)
+        if args.executor == "dask" and not scheduler:
+            scheduler = args.scheduler = _local_dask_cluster(args.workers)
+        runner.set_defaults(executor=args.executor, workers=args.workers, scheduler=scheduler)
     runner.set_device(getattr(args, "device", None))
+
+
+def _local_dask_cluster(workers: int | None) -> str:
+    """Start one local Dask cluster for the whole command (closed at exit); its address."""
+    import atexit
+
+    from dask.distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    atexit.register(cluster.close)
+    return cluster.scheduler_address
 
 
 def build_parser() -> argparse.ArgumentParser:
