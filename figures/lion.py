@@ -7,6 +7,7 @@ import numpy as np
 from figures import style
 from figures.registry import figure
 from sims import lion_problems as P
+from sims.lion_limits import CASES
 from theorylab.stats import loglog_fit
 
 
@@ -64,8 +65,6 @@ def lion_kernels_convergence(limits: dict):
     """Fig. 4 analogue: distance to each K's composite optimum vs steps (cosine step size)."""
     fig, axes = style.subplots(1, 2)
     for ax, group in zip(axes[0], (("lsq", "logistic", "matrix_lsq"), ("quad", "ball"))):
-        from sims.lion_limits import CASES
-
         for i, case in enumerate(limits["case"]):
             if CASES[str(case)][0] in group:
                 ax.loglog(limits["steps_path"][i], np.maximum(limits["err_path"][i], 1e-16),

@@ -85,9 +85,6 @@ def run_discretization(config: DiscretizationConfig) -> dict:
     return {"lr": np.array(config.lrs), "sup_err": np.array(errs)}
 
 
-SMOOTH_KERNELS = (("smooth_sign", 0.3), ("quadratic", 0.0), ("relativistic", 0.0), ("lp", 1.5))
-
-
 @dataclass(frozen=True)
 class IdentityConfig(runner.SimConfig):
     kernels: tuple[str, ...] = ("smooth_sign", "quadratic", "relativistic", "lp_power")
@@ -110,6 +107,17 @@ def _lp_power_kernel(p: float = 1.5):
                   lambda z: np.sign(z) * np.abs(z) ** (q - 1), None, "power regulariser")
 
 
+def _identity_kernel(name: str):
+    """The smooth kernels of the identity check (smoothed sign at delta = 0.3, ||.||_p^p/p)."""
+    from theory import lion as L
+
+    if name == "smooth_sign":
+        return L.smooth_sign_kernel(0.3)
+    if name == "lp_power":
+        return _lp_power_kernel()
+    return L.get_kernel(name)
+
+
 @runner.register("lion_lyapunov_identity", paper="lion", config=IdentityConfig,
                  sweep="kernels")
 def run_identity(config: IdentityConfig) -> dict:
@@ -121,8 +129,7 @@ def run_identity(config: IdentityConfig) -> dict:
     rng = np.random.default_rng(config.seed)
     out = {"rel_err": [], "min_delta": [], "min_gap": [], "min_excess": []}
     for name in config.kernels:
-        k = {"smooth_sign": lambda: L.smooth_sign_kernel(0.3), "lp_power": _lp_power_kernel}.get(
-            name, lambda n=name: L.get_kernel(n))()
+        k = _identity_kernel(name)
         worst, min_d, min_gap, min_excess = 0.0, np.inf, np.inf, np.inf
         for _ in range(config.n_states):
             alpha, gamma, lam = rng.uniform(0.1, 3.0, 3)
