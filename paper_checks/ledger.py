@@ -10,7 +10,21 @@ A claim is a small function ``fn(scale) -> ours`` registered with its metadata::
         return err            # or (err, "note shown in the table")
 
 ``source`` says where the expected value comes from: ``"paper"`` (read in the paper) or
-``"derived"`` (derived in the reference notes, not printed in the paper).  Tolerances must
+``"derived"`` (derived in the reference notes, not printed in the paper).
+
+``evidence`` says what stands on *our* side of the comparison, one of:
+
+===============  ==============================================================
+``simulation``   finite networks or Monte Carlo, compared against the theory
+``independent``  a second implementation or tool (neural-tangents, cvxpy, sympy,
+                 quadrature, scipy, brute force) compared against ours
+``exact``        our code compared against an exact value (a rational, a printed number)
+``regression``   our code compared against a number the reference note derived the same
+                 way (guards against regressions; weakest kind)
+===============  ==============================================================
+
+A claim must be able to fail: when both sides come from the same code, or the comparison
+holds by algebra, it is a unit test (``tests/``), not a claim.  Tolerances must
 come from the statistics or the numerics (standard errors, convergence rates, solver
 accuracy), and the claim's ``tol_reason`` says which.
 
@@ -64,6 +78,7 @@ PAPERS: dict[str, dict[str, str]] = {
 
 COMPARES = ("abs", "rel", "le", "ge", "range", "equal")
 SOURCES = ("paper", "derived")
+EVIDENCE = ("simulation", "independent", "exact", "regression")
 PASS, FAIL, ERROR, NOT_REPRODUCED = "pass", "fail", "error", "not reproduced"
 
 
@@ -82,6 +97,7 @@ class Claim:
     fn: Callable[[str], Any] | None
     tol_reason: str = ""
     reason: str = ""  # why a reference row is not reproduced
+    evidence: str | None = None  # one of EVIDENCE; None only for reference rows
 
     def run(self, scale: str = "quick") -> Result:
         if self.fn is None:
@@ -111,7 +127,8 @@ class Result:
     def as_dict(self) -> dict[str, Any]:
         c = self.claim
         return {"id": c.id, "paper": c.paper, "reference": c.reference,
-                "statement": c.statement, "source": c.source, "expected": _plain(c.expected),
+                "statement": c.statement, "source": c.source, "evidence": c.evidence,
+                "expected": _plain(c.expected),
                 "tolerance": c.tol, "compare": c.compare, "tol_reason": c.tol_reason,
                 "ours": self.ours, "verdict": self.verdict, "runtime_s": round(self.seconds, 3),
                 "note": self.note, "scale": self.scale}
@@ -158,11 +175,14 @@ def _plain(value):
 _CLAIMS: dict[str, Claim] = {}
 
 
-def _check_meta(id: str, paper: str, source: str, compare: str) -> None:
+def _check_meta(id: str, paper: str, source: str, compare: str,
+                evidence: str | None) -> None:
     if paper not in PAPERS:
         raise ValueError(f"claim {id!r}: paper must be one of {sorted(PAPERS)}, got {paper!r}")
     if source not in SOURCES:
         raise ValueError(f"claim {id!r}: source must be 'paper' or 'derived', got {source!r}")
+    if evidence is not None and evidence not in EVIDENCE:
+        raise ValueError(f"claim {id!r}: evidence must be one of {EVIDENCE}, got {evidence!r}")
     if compare not in COMPARES:
         raise ValueError(f"claim {id!r}: compare must be one of {COMPARES}, got {compare!r}")
     if not id.startswith(paper + "."):
@@ -179,15 +199,18 @@ def _add(c: Claim) -> None:
 
 def claim(id: str, *, paper: str, reference: str, statement: str, source: str,
           expected: Any, tol: float | None = None, compare: str = "abs",
-          tol_reason: str = ""):
-    """Decorator registering ``fn(scale) -> ours`` as a claim of ``paper``."""
-    _check_meta(id, paper, source, compare)
+          tol_reason: str = "", evidence: str | None = None):
+    """Decorator registering ``fn(scale) -> ours`` as a claim of ``paper``.
+
+    ``evidence`` (one of :data:`EVIDENCE`) names what stands on our side of the comparison.
+    """
+    _check_meta(id, paper, source, compare, evidence)
     if compare in ("abs", "rel") and tol is None:
         raise ValueError(f"claim {id!r}: compare={compare!r} needs a tolerance")
 
     def deco(fn):
         _add(Claim(id, paper, reference, statement, source, expected, tol, compare, fn,
-                   tol_reason))
+                   tol_reason, evidence=evidence))
         return fn
 
     return deco
@@ -196,7 +219,7 @@ def claim(id: str, *, paper: str, reference: str, statement: str, source: str,
 def reference(id: str, *, paper: str, reference: str, statement: str, expected: Any,
               reason: str, source: str = "paper") -> None:
     """Record a claim that is listed but not reproduced here, with the reason why."""
-    _check_meta(id, paper, source, "equal")
+    _check_meta(id, paper, source, "equal", None)
     _add(Claim(id, paper, reference, statement, source, expected, None, "equal", None,
                "", reason))
 

@@ -33,6 +33,9 @@ def test_claim_metadata_is_validated():
     with pytest.raises(ValueError, match="paper must be one of"):
         ledger.claim("nope.x", paper="nope", reference="r", statement="s", source="paper",
                      expected=0, tol=1)
+    with pytest.raises(ValueError, match="evidence must be"):
+        ledger.claim("lion.z", paper="lion", reference="r", statement="s", source="paper",
+                     expected=0, tol=1, evidence="vibes")
     with pytest.raises(ValueError, match="needs a tolerance"):
         ledger.claim("lion.y", paper="lion", reference="r", statement="s", source="paper",
                      expected=0)
@@ -48,6 +51,10 @@ def test_a_crashing_claim_is_an_error_not_a_pass():
 @pytest.mark.parametrize("c", CLAIMS, ids=[c.id for c in CLAIMS])
 def test_claim_is_documented(c):
     assert c.source in ("paper", "derived")
+    if c.fn is not None:
+        assert c.evidence in ledger.EVIDENCE, (
+            "every claim names the evidence on our side: simulation, independent, exact or "
+            "regression")
     assert c.reference and c.statement
     if c.fn is None:
         assert c.reason, "a reference row must say why it is not reproduced"

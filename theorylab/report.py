@@ -57,9 +57,9 @@ def expected_text(row: dict) -> str:
 
 def table(rows: Sequence[dict]) -> str:
     """A plain-text table for the terminal."""
-    head = ("claim", "src", "expected", "ours", "verdict", "s")
-    body = [(r["id"], r["source"][:3], expected_text(r), fmt(r["ours"], 28), r["verdict"],
-             f"{r['runtime_s']:.1f}") for r in rows]
+    head = ("claim", "src", "evidence", "expected", "ours", "verdict", "s")
+    body = [(r["id"], r["source"][:3], r.get("evidence") or "-", expected_text(r),
+             fmt(r["ours"], 28), r["verdict"], f"{r['runtime_s']:.1f}") for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [line.format(*head), line.format(*("-" * w for w in widths))]
@@ -81,13 +81,13 @@ def markdown(rows: Sequence[dict], scale: str) -> str:
     for paper in dict.fromkeys(r["paper"] for r in rows):
         meta = PAPERS[paper]
         out += [f"## {paper}: {meta['title']} ({meta['authors']}, arXiv {meta['arxiv']})", "",
-                "| claim | reference | statement | source | expected | ours | verdict |",
-                "|---|---|---|---|---|---|---|"]
+                "| claim | reference | statement | source | evidence | expected | ours | verdict |",
+                "|---|---|---|---|---|---|---|---|"]
         for r in rows:
             if r["paper"] == paper:
                 ours = fmt(r["ours"], 40) + (f" ({r['note']})" if r["note"] else "")
                 cells = [r["id"], r["reference"], r["statement"], r["source"],
-                         expected_text(r), ours, r["verdict"]]
+                         r.get("evidence") or "-", expected_text(r), ours, r["verdict"]]
                 out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")
     return "\n".join(out)
@@ -167,11 +167,12 @@ def readme_table(rows: Sequence[dict], scale: str) -> str:
     """The compact results table kept in README.md (between the results markers)."""
     out = [f"Claim ledger at {scale} scale: {summary(rows)}. *src*: `paper` = value printed in "
            "the paper, `derived` = derived in the reference notes.", "",
-           "| claim | reference | src | expected | ours | verdict |", "|---|---|---|---|---|---|"]
+           "| claim | reference | src | evidence | expected | ours | verdict |",
+           "|---|---|---|---|---|---|---|"]
     order = {p: i for i, p in enumerate(PAPER_ORDER)}
     for r in sorted(rows, key=lambda r: order.get(r["paper"], len(order))):
-        cells = [f"`{r['id']}`", r["reference"], r["source"], expected_text(r),
-                 fmt(r["ours"], 24), r["verdict"]]
+        cells = [f"`{r['id']}`", r["reference"], r["source"], r.get("evidence") or "-",
+                 expected_text(r), fmt(r["ours"], 24), r["verdict"]]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(out)
 
