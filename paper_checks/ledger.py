@@ -56,24 +56,60 @@ import numpy as np
 
 PAPERS: dict[str, dict[str, str]] = {
     "ntk": {"title": "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
-            "authors": "Jacot, Gabriel, Hongler (2018)", "arxiv": "1806.07572"},
+            "authors": "Jacot, Gabriel, Hongler (2018)", "arxiv": "1806.07572",
+            "summary": (
+                "Limiting NNGP and NTK kernels of the NTK parametrization (Prop. 1, Thm 1), "
+                "their convergence at initialization and stability during gradient descent at "
+                "finite width (Thm 2), kernel-regression dynamics (Sec. 5) and Prop. 2.")},
     "mup": {"title": "Feature Learning in Infinite-Width Neural Networks (Tensor Programs IV)",
-            "authors": "Yang, Hu (2021)", "arxiv": "2011.14522"},
+            "authors": "Yang, Hu (2021)", "arxiv": "2011.14522",
+            "summary": (
+                "The abc-parametrization phase diagram (Table 1, Thms 3.3-3.8), the uniqueness "
+                "of muP (Thm 5.6), the infinite-width feature-learning limits (Thm 6.1, Cor. "
+                "6.2) and coordinate checks of finite networks.")},
     "dkm": {"title": "A theory of representation learning gives a deep generalisation of kernel "
-                     "methods", "authors": "Yang et al. (2023)", "arxiv": "2108.13097"},
+                     "methods", "authors": "Yang et al. (2023)", "arxiv": "2108.13097",
+            "summary": (
+                "The deep kernel machine objective (log-likelihood minus nu-weighted KL terms "
+                "between Gram matrices), its optimum against finite-width deep Gaussian process "
+                "posteriors, the NNGP limit as nu grows, and the sparse DKM on UCI regression.")},
     "kde": {"title": "Kernel Density Estimators in Large Dimensions",
-            "authors": "Biroli, Mezard (2024)", "arxiv": "2408.05807"},
+            "authors": "Biroli, Mezard (2024)", "arxiv": "2408.05807",
+            "summary": (
+                "Gaussian kernel density estimation in dimension d with n = exp(alpha d) "
+                "samples: the bandwidth thresholds, the stable laws between them, the condensed "
+                "(Poisson-Dirichlet) phase and the KL-optimal bandwidth.")},
     "neural_collapse": {"title": "Perturbation Analysis of Neural Collapse",
-                        "authors": "Tirer, Huang, Niles-Weed (2023)", "arxiv": "2210.16658"},
+                        "authors": "Tirer, Huang, Niles-Weed (2023)", "arxiv": "2210.16658",
+            "summary": (
+                "Neural-collapse metrics and unconstrained-features minimizers, the model "
+                "pulled towards given features H0, monotone collapse along the central path "
+                "(Thm 3.1) and first-order perturbation theory (Thms 4.1-4.2).")},
     "sdpi": {"title": "Information-Theoretic Generalization Bounds for Deep Neural Networks",
-             "authors": "He, Yu, Goldfeld (2024)", "arxiv": "2404.03176"},
+             "authors": "He, Yu, Goldfeld (2024)", "arxiv": "2404.03176",
+            "summary": (
+                "Layerwise KL and Wasserstein generalization bounds contracted by strong "
+                "data-processing inequalities of Dropout, DropConnect and Gaussian-noise "
+                "layers, against Monte Carlo estimates of the generalization gap.")},
     "sgd_stability": {"title": "The Implicit Regularization of Dynamical Stability in SGD",
-                      "authors": "Wu, Su (2023)", "arxiv": "2305.17490"},
+                      "authors": "Wu, Su (2023)", "arxiv": "2305.17490",
+            "summary": (
+                "Mean-square linear stability of SGD at an interpolating minimum: exact "
+                "thresholds, the trace bound tr(H) <= 2/eta and the norm regularization it "
+                "implies, against SGD and GD runs.")},
     "lion": {"title": "Lion Secretly Solves Constrained Optimization: As Lyapunov Predicts",
-             "authors": "Chen, Liu, Liang, Liu (2024)", "arxiv": "2310.05898"},
+             "authors": "Chen, Liu, Liang, Liu (2024)", "arxiv": "2310.05898",
+            "summary": (
+                "Lion-K as an optax optimizer, the constrained / composite problem it solves, "
+                "its continuous and discrete Lyapunov functions, entry into the constraint set "
+                "and the limit points it reaches.")},
     "clustering": {"title": "Likelihood Adjusted Semidefinite Programs for Clustering "
                             "Heterogeneous Data", "authors": "Zhuang, Chen, Yang (2023)",
-                   "arxiv": "2209.15097"},
+                   "arxiv": "2209.15097",
+            "summary": (
+                "The SDP relaxation of K-means and its exact-recovery threshold, the iterative "
+                "likelihood-adjusted SDP for Gaussian mixtures with cluster-specific "
+                "covariances, EM and K-means baselines, and a fast SDP solver.")},
 }
 
 COMPARES = ("abs", "rel", "le", "ge", "range", "equal")
@@ -102,17 +138,22 @@ class Claim:
     def run(self, scale: str = "quick") -> Result:
         if self.fn is None:
             return Result(self, None, NOT_REPRODUCED, 0.0, self.reason, scale)
+        from sims.runner import record_sims
+
         t0 = time.perf_counter()
         note = ""
+        used: set[str] = set()
         try:
-            out = self.fn(scale)
+            with record_sims() as used:
+                out = self.fn(scale)
             if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], str):
                 out, note = out
             verdict = PASS if verdict_of(out, self.expected, self.tol, self.compare) else FAIL
         except Exception:  # noqa: BLE001 - a crashing claim is reported, not raised
             out, verdict = None, ERROR
             note = traceback.format_exc(limit=3).strip().splitlines()[-1]
-        return Result(self, _plain(out), verdict, time.perf_counter() - t0, note, scale)
+        return Result(self, _plain(out), verdict, time.perf_counter() - t0, note, scale,
+                      tuple(sorted(used)))
 
 
 @dataclasses.dataclass
@@ -123,6 +164,7 @@ class Result:
     seconds: float
     note: str
     scale: str
+    sims: tuple[str, ...] = ()  # the sims the claim asked the runner for
 
     def as_dict(self) -> dict[str, Any]:
         c = self.claim
@@ -131,7 +173,7 @@ class Result:
                 "expected": _plain(c.expected),
                 "tolerance": c.tol, "compare": c.compare, "tol_reason": c.tol_reason,
                 "ours": self.ours, "verdict": self.verdict, "runtime_s": round(self.seconds, 3),
-                "note": self.note, "scale": self.scale}
+                "note": self.note, "scale": self.scale, "sims": list(self.sims)}
 
 
 def verdict_of(ours, expected, tol, compare: str) -> bool:

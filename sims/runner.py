@@ -40,6 +40,8 @@ or a local cluster when no scheduler is given), or any ``concurrent.futures.Exec
 from __future__ import annotations
 
 import argparse
+import contextlib
+import contextvars
 import dataclasses
 import functools
 import hashlib
@@ -495,6 +497,28 @@ def run_points(name: str, configs: Iterable, *, executor: str | Executor | None 
     return results  # type: ignore[return-value]
 
 
+_USED_SIMS: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+    "theorylab_used_sims", default=None)
+
+
+@contextlib.contextmanager
+def record_sims():
+    """Collect the names of the sims that :func:`run_sim` is asked for inside the block.
+
+    The ledger uses it to know which sims (hence which figures) support each claim::
+
+        with record_sims() as used:
+            claim_fn("quick")
+        sorted(used)   # e.g. ["ntk_width"]
+    """
+    used: set[str] = set()
+    token = _USED_SIMS.set(used)
+    try:
+        yield used
+    finally:
+        _USED_SIMS.reset(token)
+
+
 def run_sim(name: str, config=None, *, scale: str = "quick", overrides=None,
             executor: str | Executor | None = None, workers: int | None = None,
             scheduler: str | None = None, cache: Cache | str | os.PathLike | None = None,
@@ -506,6 +530,9 @@ def run_sim(name: str, config=None, *, scale: str = "quick", overrides=None,
     ``executor``; their results are concatenated along axis 0.
     """
     sim = get(name)
+    used = _USED_SIMS.get()
+    if used is not None:
+        used.add(name)
     if config is None:
         config = sim.make_config(scale, overrides)
     else:

@@ -94,3 +94,15 @@ def test_readme_results_table_lists_every_claim_with_its_verdict():
     assert {cid for cid, _ in rows} == set(claims), "regenerate: theorylab report --readme"
     for cid, verdict in rows:
         assert verdict == ("not reproduced" if claims[cid].fn is None else "pass"), cid
+
+
+def test_neural_tangents_imports_without_tensorflow_log_lines():
+    """TensorFlow's C++ start-up lines go to fd 2 before Python logging exists;
+    theorylab.deps.neural_tangents() imports it with fd 2 silenced."""
+    code = ("import theory, sims, paper_checks, figures, theorylab.cli\n"
+            "from theorylab.deps import neural_tangents\n"
+            "nt = neural_tangents()\nassert nt.stax.Relu is not None\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stderr == "" and proc.stdout == ""

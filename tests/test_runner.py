@@ -164,3 +164,17 @@ def test_every_sim_module_runs_as_a_script_entry_point():
     for sim in runner.all_sims():
         src = Path(sys.modules[sim.module].__file__).read_text()
         assert 'runner.main("' in src, f"{sim.module} lacks a __main__ entry point"
+
+
+def test_record_sims_names_the_sims_a_claim_used(tmp_path, monkeypatch):
+    """The ledger records which sims each claim asked for, so the report can put a figure
+    beside the claims built from the same sims."""
+    from paper_checks import ledger
+
+    c = next(c for c in ledger.claims(["lion"]) if c.id == "lion.entry_time")
+    monkeypatch.setenv("THEORYLAB_RESULTS", str(tmp_path))
+    result = c.run("quick")
+    assert result.sims == ("lion_entry",)
+    with runner.record_sims() as used:
+        pass
+    assert used == set()

@@ -101,24 +101,41 @@ def _cmd_figures(args) -> int:
 
 def _cmd_report(args) -> int:
     from figures import registry
+    from sims.runner import SCALES
     from theorylab import report
 
-    path = Path(args.reports) / "checks.json"
-    if not path.exists():
-        print(f"{path} not found: run `theorylab check` first", file=sys.stderr)
+    reports = Path(args.reports)
+    found = {}
+    for scale in SCALES:
+        path = report.checks_path(reports, scale)
+        if path.exists():
+            found[scale] = json.loads(path.read_text())
+    if not found:
+        print(f"{report.checks_path(reports, 'quick')} not found: run `theorylab check` first",
+              file=sys.stderr)
         return 2
-    data = json.loads(path.read_text())
-    fig_dir = Path(args.figures) if args.figures else registry.out_dir(data["scale"])
-    figs = [(f.name, f.paper, fig_dir / f"{f.name}.png") for f in registry.all_figures()]
-    out = Path(args.reports) / "report.html"
-    out.write_text(report.html_page(data["claims"], figs, data["scale"]))
+    bench_path = reports / "benchmarks.json"
+    benchmarks = json.loads(bench_path.read_text()) if bench_path.exists() else {}
+    for scale, data in found.items():
+        fig_dir = Path(args.figures) if args.figures else registry.out_dir(scale)
+        figs = [report.FigureEntry(f.name, f.paper, f.sims, f.description,
+                                   fig_dir / f"{f.name}.png") for f in registry.all_figures()]
+        others = [s for s in found if s != scale]
+        other = (f"{others[0]}-scale report", report.report_name(others[0])) if others else None
+        out = reports / report.report_name(scale)
+        out.write_text(report.html_page(data["claims"], figs, scale,
+                                        created=data.get("created", ""),
+                                        host=data.get("host", ""), benchmarks=benchmarks,
+                                        other_report=other))
+        missing = [f.name for f in figs if not f.path.exists()]
+        print(f"wrote {out} ({len(data['claims'])} claims, {len(figs) - len(missing)} figures)")
+        if missing:
+            print(f"figures not rendered yet (run `theorylab figures --scale {scale}`): "
+                  f"{', '.join(missing)}")
     if args.readme:
-        report.update_readme(Path(args.readme), data["claims"], data["scale"])
-        print(f"updated the results table of {args.readme}")
-    missing = [n for n, _, p in figs if not p.exists()]
-    print(f"wrote {out} ({len(data['claims'])} claims, {len(figs) - len(missing)} figures)")
-    if missing:
-        print(f"figures not rendered yet (run `theorylab figures`): {', '.join(missing)}")
+        scale = "quick" if "quick" in found else next(iter(found))
+        report.update_readme(Path(args.readme), found[scale]["claims"], scale)
+        print(f"updated the results table of {args.readme} ({scale} scale)")
     return 0
 
 
