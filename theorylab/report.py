@@ -400,13 +400,27 @@ README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def readme_table(rows: Sequence[dict], scale: str) -> str:
-    """The compact results table kept in README.md (between the results markers)."""
-    out = [f"Claim ledger at {scale} scale: {summary(rows)}. *src*: `paper` = value printed in "
-           "the paper, `derived` = derived in the reference notes.", "",
-           "| claim | reference | src | evidence | expected | ours | verdict |",
-           "|---|---|---|---|---|---|---|"]
+    """The results kept in README.md (between the results markers): counts per paper and
+    evidence kind, then every claim."""
     order = {p: i for i, p in enumerate(PAPER_ORDER)}
-    for r in sorted(rows, key=lambda r: order.get(r["paper"], len(order))):
+    rows = sorted(rows, key=lambda r: order.get(r["paper"], len(order)))
+    out = [f"Claim ledger at {scale} scale: {summary(rows)}. *src*: `paper` = value printed in "
+           "the paper, `derived` = derived in the reference notes. *evidence*: what stands on "
+           "our side (`simulation`: finite networks or Monte Carlo vs theory; `independent`: a "
+           "second implementation or tool; `exact`: an exact value; `regression`: a number the "
+           "note derived the same way).", "",
+           "| paper | claims | pass | fail | not reproduced | " + " | ".join(EVIDENCE_KINDS)
+           + " | paper / derived |", "|---" * (6 + len(EVIDENCE_KINDS)) + "|"]
+    for paper in dict.fromkeys(r["paper"] for r in rows):
+        prow = [r for r in rows if r["paper"] == paper]
+        v, e, s_ = _counts(prow, "verdict"), _counts(prow, "evidence"), _counts(prow, "source")
+        cells = [f"`{paper}`", len(prow), v.get("pass", 0), v.get("fail", 0) + v.get("error", 0),
+                 v.get("not reproduced", 0), *(e.get(k, 0) for k in EVIDENCE_KINDS),
+                 f"{s_.get('paper', 0)} / {s_.get('derived', 0)}"]
+        out.append("| " + " | ".join(str(c) for c in cells) + " |")
+    out += ["", "| claim | reference | src | evidence | expected | ours | verdict |",
+            "|---|---|---|---|---|---|---|"]
+    for r in rows:
         cells = [f"`{r['id']}`", r["reference"], r["source"], r.get("evidence") or "-",
                  expected_text(r), fmt(r["ours"], 24), r["verdict"]]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
