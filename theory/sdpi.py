@@ -608,7 +608,7 @@ def eta_kl(K, *, xatol: float = 1e-12, refine: bool = True) -> float:
     Notes
     -----
     eta_KL(K) = eta_chi2(K) = sup_P rho_max^2(P, K) for input-free coefficients
-    (Ahlswede-Gacs; Polyanskiy-Wu 2017, Thm 3.2); eta_KL <= eta_TV (Dobrushin).
+    (Ahlswede-Gacs 1976; see Polyanskiy-Wu 2017); eta_KL <= eta_TV (Dobrushin).
     """
     K = _check_channel(K)
     m = K.shape[0]
