@@ -111,3 +111,17 @@ def test_dropout_net_training_is_odd_equivariant():
     for u, w in zip(a, b):
         assert_allclose(np.asarray(u), np.asarray(w), atol=1e-12)
     assert max(np.abs(np.asarray(u) - np.asarray(w)).max() for u, w in zip(a, c)) > 1e-2
+
+
+@pytest.mark.parametrize("name, config", [
+    ("sdpi_gaussian", sdpi_gaussian.Config(reps=(2, 5), datasets=2_000, batches=4)),
+    ("sdpi_funnel", sdpi_funnel.Config(ns=(50, 200), draws=2_000)),
+])
+def test_sharded_sweep_equals_direct_run(name, config, tmp_path):
+    from sims import runner
+
+    direct = runner.get(name).run(config)
+    sharded = runner.run_sim(name, config, cache=tmp_path)
+    assert set(direct) == set(sharded)
+    for k in direct:
+        np.testing.assert_array_equal(direct[k], sharded[k], err_msg=k)

@@ -389,3 +389,28 @@ def test_dropconnect_depth_product_values():
     got = [S.dropconnect_depth_product(0.5, 48, L) for L in (3, 12, 48)]
     assert_allclose(got[:2], [0.999954, 0.460952], atol=5e-7)
     assert_allclose(got[2], 0.5**48, rtol=1e-12)
+
+
+# --------------------------------------------------------------------- finite laws, API types
+
+
+def test_numpy_scalars_are_accepted_and_strings_rejected():
+    assert S.dropout_sdpi(np.float64(0.5), np.int64(3)) == 0.875
+    assert S.dropconnect_sdpi(np.array(0.5), 2, np.array(2)) == 0.9375
+    with pytest.raises(ValueError, match="p must be a drop probability"):
+        S.dropout_sdpi("0.5", 3)
+    with pytest.raises(ValueError, match="p must be a drop probability"):
+        S.dropout_sdpi(np.array([0.5, 0.2]), 3)
+    with pytest.raises(ValueError, match="d must be a positive integer width"):
+        S.dropout_sdpi(0.5, np.float64(2.0))
+
+
+def test_finite_law_divergences():
+    p, q = np.array([0.5, 0.5]), np.array([0.9, 0.1])
+    assert_allclose(S.kl_divergence(p, q), 0.5 * math.log(0.5 / 0.9) + 0.5 * math.log(5.0))
+    assert S.kl_divergence(q, [1.0, 0.0]) == math.inf
+    assert_allclose(S.tv_distance(p, q), 0.4)
+    assert_allclose(S.mutual_information(np.outer(p, q)), 0.0, atol=1e-15)
+    assert_allclose(S.mutual_information(np.diag(q)), -np.sum(q * np.log(q)))
+    with pytest.raises(ValueError, match="prior must have length 2"):
+        S.eta_chi2([1.0], np.eye(2))

@@ -56,7 +56,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import numbers
 
 import numpy as np
 from scipy import optimize, special
@@ -64,34 +63,50 @@ from scipy import optimize, special
 # --------------------------------------------------------------------------- validation
 
 
+def _real(x, name: str, accepted: str) -> float:
+    """A concrete real scalar (Python or NumPy number, 0-d array); bools and strings are not."""
+    try:
+        arr = np.asarray(x)
+    except Exception:  # noqa: BLE001 - anything numpy cannot read is not a number
+        raise ValueError(f"{name} must be {accepted}, got {x!r}") from None
+    if arr.ndim != 0 or arr.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be {accepted}, got {x!r}")
+    return float(arr)
+
+
 def _check_drop(p, name: str = "p") -> float:
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= float(p) < 1.0:
-        raise ValueError(f"{name} must be a drop probability in [0, 1), got {p!r}")
-    return float(p)
+    accepted = "a drop probability in [0, 1)"
+    v = _real(p, name, accepted)
+    if not 0.0 <= v < 1.0:
+        raise ValueError(f"{name} must be {accepted}, got {p!r}")
+    return v
 
 
 def _check_width(d, name: str) -> int:
-    if isinstance(d, bool) or not isinstance(d, numbers.Integral) or int(d) < 1:
-        raise ValueError(f"{name} must be a positive integer width, got {d!r}")
+    accepted = "a positive integer width"
+    if np.ndim(d) != 0 or np.asarray(d).dtype.kind not in "iu" or int(d) < 1:
+        raise ValueError(f"{name} must be {accepted}, got {d!r}")
     return int(d)
 
 
 def _check_positive(x, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not float(x) > 0.0 \
-            or not math.isfinite(float(x)):
-        raise ValueError(f"{name} must be a finite number > 0, got {x!r}")
-    return float(x)
+    accepted = "a finite number > 0"
+    v = _real(x, name, accepted)
+    if not (v > 0.0 and math.isfinite(v)):
+        raise ValueError(f"{name} must be {accepted}, got {x!r}")
+    return v
 
 
 def _check_nonneg(x, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not float(x) >= 0.0 \
-            or not math.isfinite(float(x)):
-        raise ValueError(f"{name} must be a finite number >= 0, got {x!r}")
-    return float(x)
+    accepted = "a finite number >= 0"
+    v = _real(x, name, accepted)
+    if not (v >= 0.0 and math.isfinite(v)):
+        raise ValueError(f"{name} must be {accepted}, got {x!r}")
+    return v
 
 
 def _check_n(n, name: str = "n", minimum: int = 2) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or int(n) < minimum:
+    if np.ndim(n) != 0 or np.asarray(n).dtype.kind not in "iu" or int(n) < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {n!r}")
     return int(n)
 
@@ -406,9 +421,10 @@ def gaussian_kl(mean_p, cov_p, mean_q, cov_q, *, rtol: float = 1e-10) -> float:
 
 def drop_probability(keep: float) -> float:
     """Drop probability ``p = 1 - keep`` from a keep (retention) probability in (0, 1]."""
-    if isinstance(keep, bool) or not isinstance(keep, numbers.Real) or not 0.0 < keep <= 1.0:
+    v = _real(keep, "keep", "a keep probability in (0, 1]")
+    if not 0.0 < v <= 1.0:
         raise ValueError(f"keep must be a keep probability in (0, 1], got {keep!r}")
-    return 1.0 - float(keep)
+    return 1.0 - v
 
 
 def dropout_sdpi(p: float, d: int) -> float:
