@@ -414,3 +414,26 @@ def test_finite_law_divergences():
     assert_allclose(S.mutual_information(np.diag(q)), -np.sum(q * np.log(q)))
     with pytest.raises(ValueError, match="prior must have length 2"):
         S.eta_chi2([1.0], np.eye(2))
+
+
+def test_tail_norm_w_bound_can_be_non_monotone():
+    """W_1 has no data-processing inequality: for random 4-4-4-4 linear nets the tail-norm
+    bound ||B_k||_op s ||A_k||_F c_n rises somewhere between the first and the last layer for
+    some draws (note R2), while the last layer stays a minimiser."""
+    rng = np.random.default_rng(0)
+    rises = 0
+    for _ in range(40):
+        ws = [rng.normal(size=(4, 4)) / 2 for _ in range(3)]
+        b = S.uniform_w_bounds(ws, 10, 1.0)
+        rises += bool(np.any(np.diff(b[:-1]) > 1e-9))
+        assert b[-1] <= b.min() + 1e-12
+    assert rises > 0
+
+
+def test_bound_helpers():
+    assert_allclose(S.kl_generalization_bound([0.02, 0.08], 0.5), (0.1 + 0.2) / 2)
+    assert_allclose(S.wasserstein_generalization_bound([1.0, 2.0], [0.1, 0.3]), 0.35)
+    assert_allclose(S.finite_class_bound(math.log(64), 16, 0.5), math.sqrt(math.log(64) / 32))
+    assert_allclose(S.refined_kl_caps(0.1, 1.0, [0.5, 0.5]), [1.1, 0.6, 0.35])
+    with pytest.raises(ValueError, match="divergences must be finite and >= 0"):
+        S.kl_generalization_bound([-0.1], 0.5)
