@@ -333,7 +333,8 @@ def deeper_narrower_strict(scale):
 # --------------------------------------------------------------------------- Gibbs O(1/n)
 
 
-@claim("sdpi.gibbs_gap_slope", paper="sdpi", reference="Abstract (O(1/n), errata 5); R7 (check 12)",
+@claim("sdpi.gibbs_gap_slope", paper="sdpi",
+       reference="R7 (check 12); the O(1/n) rate is not in the abstract (errata 5)",
        statement="log-log slope of the exact Gibbs gap over n >= 4", source="derived",
        evidence="exact", expected=(-1.02, -0.98), compare="range",
        tol_reason="note's +-0.02 (exact values; the pre-asymptotic curvature is < 0.01)")

@@ -37,9 +37,10 @@ Provenance
 ----------
 The paper body could not be read (papers/sdpi.md, Sec. 0).  Read in the paper (abstract and
 section list): the hierarchical KL and W1 bounds shrink/funnel with depth, the SDPI refinement
-for Dropout, DropConnect and Gaussian noise, "deeper yet narrower" generalises better, and the
-Gibbs specialisation attains O(1/n).  Every formula below is **derived** in the reference note
-(R1-R8) and re-checked numerically here; the paper's notation and constants may differ.
+for Dropout, DropConnect and Gaussian noise, "deeper yet narrower" generalises better, and a
+Gibbs-algorithm example.  The O(1/n) Gibbs rate is not in the abstract (note errata 5): it is
+derived, like every formula below (note R1-R8), and re-checked numerically here; the paper's
+notation and constants may differ.
 
 References
 ----------
