@@ -111,10 +111,14 @@ def sdpi_deeper_narrower(depth: dict):
                 label=f"p = {p}")
     ax.set(xlabel="depth L (width 12 / L)", ylabel="product of layer $\\eta$ (numerical)",
            title="dropout, 12 neurons in all", xscale="log")
+    ax.set_xticks(depth["dropout_depth"], [str(v) for v in depth["dropout_depth"]])
+    ax.minorticks_off()
     ax.legend(fontsize=7)
     ax = axes[0, 1]
     ax.loglog(depth["dropconnect_depth"], np.maximum(depth["dropconnect_num"], 1e-16), "s-")
     ax.set(xlabel="depth L (square layers)", title="DropConnect, 48 weights, p = 0.5")
+    ax.set_xticks(depth["dropconnect_depth"], [str(v) for v in depth["dropconnect_depth"]])
+    ax.minorticks_off()
     return fig
 
 
