@@ -39,7 +39,7 @@ def _same(ours, expected, tol, what):
 
 @claim("mup.table1_r", paper="mup", reference="Table 1; Def. 3.2 (check 1)",
        statement="r = 1/2 (SP, LR eta/n), 1/2 (NTP), 0 (MFP, L=1), 0 (muP), L = 2",
-       source="paper", expected=[0.5, 0.5, 0.0, 0.0], compare="equal")
+       source="paper", evidence="exact", expected=[0.5, 0.5, 0.0, 0.0], compare="equal")
 def table1_r(scale):
     ps = [M.standard(2, c=1), M.ntk(2), M.mean_field(), M.mup(2)]
     rs = [M.r(p) for p in ps]
@@ -49,7 +49,7 @@ def table1_r(scale):
 
 @claim("mup.table1_sums", paper="mup", reference="Table 1; Thm 3.3-3.4 (check 1)",
        statement="2a_{L+1}+c = 1 and a_{L+1}+b_{L+1}+r = 1 for SP(c=1), NTP, MFP, muP",
-       source="paper", expected=[1] * 8, compare="equal")
+       source="paper", evidence="exact", expected=[1] * 8, compare="equal")
 def table1_sums(scale):
     out = []
     for p in [M.standard(2, c=1), M.ntk(2), M.mean_field(), M.mup(2)]:
@@ -61,7 +61,7 @@ def table1_sums(scale):
 @claim("mup.table1_regimes", paper="mup", reference="Table 1; Thm 3.3-3.8, Cor. 3.9",
        statement="all four Table-1 points are stable and nontrivial; NTP and SP(c=1) are "
                  "kernel, MFP and muP feature learning",
-       source="paper", expected="kernel,kernel,feature_learning,feature_learning",
+       source="paper", evidence="exact", expected="kernel,kernel,feature_learning,feature_learning",
        compare="equal")
 def table1_regimes(scale):
     ps = [M.standard(2, c=1), M.ntk(2), M.mean_field(), M.mup(2)]
@@ -72,7 +72,7 @@ def table1_regimes(scale):
 @claim("mup.sp_unstable", paper="mup", reference="Sec. 1, Thm 3.3 (check 2)",
        statement="SP with LR Theta(1) (c = 0, L = 2): r = -1 and 2a_{L+1}+c = 0 < 1 "
                  "(unstable)",
-       source="paper", expected=[-1, 0, "unstable"], compare="equal")
+       source="paper", evidence="exact", expected=[-1, 0, "unstable"], compare="equal")
 def sp_unstable(scale):
     p = M.standard(2, c=0)
     return [int(M.r(p)), int(2 * p.a[-1] + p.c), M.regime(p)]
@@ -81,7 +81,7 @@ def sp_unstable(scale):
 @claim("mup.uniqueness", paper="mup", reference="Thm 5.6 (check 3)",
        statement="with c = 0, maximal updates + maximal readout init + stability have the "
                  "unique solution a = (-1/2, 0..0, 1/2), b = 1/2 (sympy), for L = 1..5",
-       source="paper", expected=5, compare="equal")
+       source="paper", evidence="regression", expected=5, compare="equal")
 def uniqueness(scale):
     ok = 0
     for L in range(1, 6):
@@ -110,7 +110,7 @@ def _case_slopes(scale, case, t=1, normalize=True):
 
 def _coord_claim(case, expected, ref, statement):
     @claim(f"mup.coord_{case}", paper="mup", reference=ref, statement=statement,
-           source="derived", expected=expected, tol=SLOPE_TOL, compare="abs",
+           source="derived", evidence="simulation", expected=expected, tol=SLOPE_TOL, compare="abs",
            tol_reason=SLOPE_REASON)
     def _fn(scale, case=case, expected=expected):
         L = len(expected) - 1
@@ -140,7 +140,7 @@ _coord_claim("sp_sqrt", [-1.0, 0.0, 0.5], "Sec. 5 (check 6)",
 @claim("mup.coord_sp_c0_blowup", paper="mup", reference="Sec. 1, Thm 3.3 (note Sec. 3.7)",
        statement="SP with LR eta (c = 0) is unstable: the slopes of Delta h^2 and Delta f at "
                  "t = 1 are > +0.3 (exponents of unstable points are not universal)",
-       source="derived", expected=0.3, compare="ge",
+       source="derived", evidence="simulation", expected=0.3, compare="ge",
        tol_reason="only divergence is asserted; predicted Delta h^2 slope +0.5, "
                   "Delta f between +0.6 (tanh) and +1.45 (relu)")
 def coord_sp_c0(scale):
@@ -151,7 +151,7 @@ def coord_sp_c0(scale):
 @claim("mup.coord_later_steps", paper="mup", reference="Thm 5.6; note Sec. 3.7 (3-step)",
        statement="muP stays Theta(1) after 2 and 3 steps: max |slope| of Delta h^l_t, "
                  "t = 2, 3 (raw, not per chi_0)",
-       source="derived", expected=0.1, compare="le",
+       source="derived", evidence="simulation", expected=0.1, compare="le",
        tol_reason="the +-0.1 slope tolerance of the coordinate check; measured ~0.02")
 def coord_later(scale):
     vals = [abs(float(v)) for t in (2, 3)
@@ -175,7 +175,7 @@ def _kernel_claim(case, K):
     @claim(f"mup.kernel_value_{case}", paper="mup", reference="Thm 3.8; note Sec. 3.6 (check 7)",
            statement=f"{case}: one step gives Delta f / chi_0 -> -K with K = {K} (L=2 tanh, "
                      "||xi|| = 1, eta = 1); mean over seeds at the largest quick width",
-           source="derived", expected=-K, tol=0.02, compare="abs",
+           source="derived", evidence="simulation", expected=-K, tol=0.02, compare="abs",
            tol_reason="O(n^-1/2) finite-width error: per-seed sd ~0.02 at n = 2048, mean of 8 "
                       "seeds has SE ~0.007, so 0.02 ~ 3 SE (note: 0.02 at n = 4096)")
     def _fn(scale, case=case):
@@ -191,7 +191,7 @@ def _kernel_claim(case, K):
            reference="Def. 3.7, Thm 3.8 (check 7)",
            statement=f"{case}: repeated SGD on one input follows (f_t-y)/(f_0-y) = "
                      "(1 - eta K)^t, t = 1..3 (max abs deviation of the seed mean)",
-           source="derived", expected=0.0, tol=0.03, compare="abs",
+           source="derived", evidence="simulation", expected=0.0, tol=0.03, compare="abs",
            tol_reason="O(n^-1/2) error at n >= 2048 (note: 0.03); seed-mean SE ~0.004")
     def _rec(scale, case=case):
         K = _kernel_ref(case)
@@ -215,7 +215,7 @@ _kernel_claim("sp_c1", K_SP)
 @claim("mup.not_a_kernel", paper="mup", reference="Thm 3.6/3.8, Cor. 3.9 (note Sec. 3.6)",
        statement="muP's one-step change is nonlinear in eta: 2 f_1(eta=1/2) - f_1(eta=1) = "
                  "0.6917 - 0.5617 (a kernel would give 0)",
-       source="derived", expected=0.1300, tol=2e-4, compare="abs",
+       source="derived", evidence="regression", expected=0.1300, tol=2e-4, compare="abs",
        tol_reason="4-digit reference values; quadrature converged to 1e-6")
 def not_a_kernel(scale):
     full = M.deep_one_step_limit("tanh", 2, eta=1.0).f1
@@ -231,7 +231,7 @@ F1_DEEP, F1_DECOUPLED = 0.561670, 0.416102
 @claim("mup.deep_limit", paper="mup", reference="Sec. 6.2-6.3, Sec. 7 (check 8)",
        statement="2-hidden-layer tanh muP one-step limit (eta = 1, y = 1, unit xi): "
                  "f_1 = 0.56167",
-       source="derived", expected=F1_DEEP, tol=2e-6, compare="abs",
+       source="derived", evidence="regression", expected=F1_DEEP, tol=2e-6, compare="abs",
        tol_reason="Gauss-Hermite 80^3 vs 100^3 agree to 1e-6; reference has 6 digits")
 def deep_limit(scale):
     return round(M.deep_one_step_limit("tanh", 2).f1, 7)
@@ -244,7 +244,7 @@ def _deep(scale, **over):
 @claim("mup.deep_finite_mean", paper="mup", reference="Thm 6.1 / Sec. 7 (check 8)",
        statement="finite muP nets (L = 2 tanh) after one step: seed mean of f_1 at the "
                  "largest quick width is within 0.01 of the limit",
-       source="derived", expected=F1_DEEP, tol=0.01, compare="abs",
+       source="derived", evidence="simulation", expected=F1_DEEP, tol=0.01, compare="abs",
        tol_reason="per-seed sd ~0.55/sqrt(n) = 0.012 at n = 2048; 32 seeds give SE 0.002, "
                   "so 0.01 ~ 4-5 SE (note: 0.01 at n = 4096)")
 def deep_finite_mean(scale):
@@ -256,7 +256,7 @@ def deep_finite_mean(scale):
 @claim("mup.deep_rms_slope", paper="mup", reference="Thm 6.1 / Master Theorem (check 8)",
        statement="RMS error of finite one-step outputs vs the computed limit decays like "
                  "n^-1/2: slope of log RMS vs log n (L = 2 tanh muP)",
-       source="derived", expected=(-0.65, -0.35), compare="range",
+       source="derived", evidence="simulation", expected=(-0.65, -0.35), compare="range",
        tol_reason="acceptance range of the issue; the RMS over 32 seeds has ~13% relative "
                   "SE, giving a slope SE ~0.06 over widths 128..2048")
 def deep_rms_slope(scale):
@@ -268,7 +268,7 @@ def deep_rms_slope(scale):
 @claim("mup.decoupled_limit", paper="mup", reference="Sec. 7 (Zdot term; check 9)",
        statement="dropping the Zdot correction (gradient independence) gives f_1 = 0.41610, "
                  "0.146 below the true limit",
-       source="derived", expected=F1_DECOUPLED, tol=2e-6, compare="abs",
+       source="derived", evidence="regression", expected=F1_DECOUPLED, tol=2e-6, compare="abs",
        tol_reason="Gauss-Hermite quadrature converged to 1e-6; reference has 6 digits")
 def decoupled_limit(scale):
     dec = M.deep_one_step_limit("tanh", 2, decoupled=True).f1
@@ -281,7 +281,7 @@ def decoupled_limit(scale):
 @claim("mup.decoupled_finite", paper="mup", reference="Sec. 7 (check 9)",
        statement="finite nets whose backward pass uses an independent copy of W (n = 2048, "
                  "16 seeds) converge to the decoupled limit 0.41610, not to 0.56167",
-       source="derived", expected=F1_DECOUPLED, tol=0.01, compare="abs",
+       source="derived", evidence="simulation", expected=F1_DECOUPLED, tol=0.01, compare="abs",
        tol_reason="per-seed sd ~0.013 at n = 2048; 16 seeds give SE 0.003, so 0.01 ~ 3 SE "
                   "(note: 0.01 with 8 seeds); the true limit is 0.146 away")
 def decoupled_finite(scale):
@@ -298,7 +298,7 @@ RELU_F1 = 0.75 + 1 / (2 * np.pi)
 @claim("mup.relu_one_step", paper="mup", reference="Thm 6.1 (check 10)",
        statement="relu 1-hidden-layer muP, one step (xi_0 = xi = 1, y = 1, eta = 1): "
                  "f_1 = 3/4 + 1/(2 pi); ours = independent adaptive 2-D quadrature",
-       source="derived", expected=RELU_F1, tol=1e-7, compare="abs",
+       source="derived", evidence="independent", expected=RELU_F1, tol=1e-7, compare="abs",
        tol_reason="scipy dblquad with epsabs 1e-11 on the kink-split domain")
 def relu_one_step(scale):
     from scipy import integrate
@@ -317,7 +317,7 @@ def _one_hidden(scale, **over):
 @claim("mup.relu_finite", paper="mup", reference="Thm 6.1 (check 10)",
        statement="finite relu muP nets, n = 16384, one step: seed mean within 0.015 of "
                  "3/4 + 1/(2 pi)",
-       source="derived", expected=RELU_F1, tol=0.015, compare="abs",
+       source="derived", evidence="simulation", expected=RELU_F1, tol=0.015, compare="abs",
        tol_reason="per-seed sd 0.0134 at n = 16384 (note 0.0167); 20 seeds give SE 0.003, "
                   "so 0.015 ~ 4-5 SE")
 def relu_finite(scale):
@@ -335,7 +335,7 @@ SEQ = dict(xs=(1.0, -0.7, 1.5, 0.4, -1.2), ys=(1.0, -0.5, 0.8, 0.3, -1.0), x_tes
 @claim("mup.tanh_sequence", paper="mup", reference="Thm 6.1 (check 11)",
        statement="tanh 1-hidden-layer muP limit, 5 SGD steps on a 5-example sequence: "
                  "f_t(0.9) = 0, .68155, .62236, .67564, .63046, .82881",
-       source="derived", expected=TANH_SEQ, tol=1e-5, compare="abs",
+       source="derived", evidence="regression", expected=TANH_SEQ, tol=1e-5, compare="abs",
        tol_reason="5-digit reference; GH150 and GH250 agree to 3e-7")
 def tanh_sequence(scale):
     f = M.one_hidden_layer_limit("tanh", eta=1.0, steps=5, **SEQ)
@@ -347,7 +347,7 @@ def tanh_sequence(scale):
 @claim("mup.tanh_finite_rms", paper="mup", reference="Thm 6.1 (check 11)",
        statement="finite tanh 1-hidden-layer muP nets on the same sequence: RMS error at t = 5 "
                  "below 3 x 0.1/sqrt(n) at every width (max of RMS*sqrt(n)/0.1)",
-       source="derived", expected=3.0, compare="le",
+       source="derived", evidence="simulation", expected=3.0, compare="le",
        tol_reason="the note's measured prefactor is 0.09/sqrt(n); 3x leaves room for the "
                   "~16% sampling error of an RMS over 20 seeds")
 def tanh_finite_rms(scale):
@@ -361,7 +361,7 @@ def tanh_finite_rms(scale):
 @claim("mup.one_hidden_rms_slope", paper="mup", reference="Thm 6.1 (check 11)",
        statement="one-step outputs of finite 1-hidden-layer tanh muP nets converge to the "
                  "limit: slope of log RMS error vs log n",
-       source="derived", expected=(-0.65, -0.35), compare="range",
+       source="derived", evidence="simulation", expected=(-0.65, -0.35), compare="range",
        tol_reason="acceptance range of the issue; RMS over 20 seeds has ~16% SE, slope SE "
                   "~0.06 over widths 256..16384")
 def one_hidden_rms_slope(scale):
@@ -376,7 +376,8 @@ def one_hidden_rms_slope(scale):
        statement="linear 1-hidden-layer muP limit on the same sequence: "
                  "f_t(0.9) = 0, 1.8, .24642, .61824, .63078, .89437; repeated input gives "
                  "0, 1, 1 (eta = 1/2) and 0, 2, 0 (eta = 1)",
-       source="derived", expected=LIN_SEQ + [0, 1, 1, 0, 2, 0], tol=1e-5, compare="abs",
+       source="derived", evidence="regression", expected=LIN_SEQ + [0, 1, 1, 0, 2, 0],
+       tol=1e-5, compare="abs",
        tol_reason="5-digit reference; the recursion is exact arithmetic")
 def linear_sequence(scale):
     f = M.linear_limit(eta=1.0, steps=5, **SEQ)
@@ -389,7 +390,7 @@ def linear_sequence(scale):
 @claim("mup.linear_finite_rms_slope", paper="mup", reference="Cor. 6.2 (check 12)",
        statement="finite linear 1-hidden-layer muP nets converge to the Cor. 6.2 recursion: "
                  "slope of log RMS error at t = 5 vs log n",
-       source="derived", expected=(-0.65, -0.35), compare="range",
+       source="derived", evidence="simulation", expected=(-0.65, -0.35), compare="range",
        tol_reason="n^-1/2 rate; same range as the other convergence slopes (RMS over 20 "
                   "seeds, slope SE ~0.05)")
 def linear_finite(scale):
@@ -402,7 +403,7 @@ def linear_finite(scale):
 @claim("mup.deep_linear", paper="mup", reference="Sec. 6 (note Sec. 3.13; check 12)",
        statement="deep linear muP after one step: f_1 = (L+1) eta y for L = 1, 2, 3 (theory); "
                  "finite n = 1024 nets agree: max over L of |mean - (L+1)| / SE",
-       source="derived", expected=4.0, compare="le",
+       source="derived", evidence="simulation", expected=4.0, compare="le",
        tol_reason="4 standard errors of the 8-seed mean (per-seed sd grows with depth: "
                   "~0.04, 0.12, 0.2 at L = 1, 2, 3 even at n = 2048, so the note's fixed "
                   "0.05 is not a 4-SE bound)")
@@ -423,7 +424,8 @@ def deep_linear(scale):
 
 @claim("mup.feature_kernel_limit", paper="mup", reference="Thm 3.6 (check 13)",
        statement="muP L = 2 tanh, one step: F_0 = 0.23645 (NNGP) and F_1 - F_0 = 0.14653",
-       source="derived", expected=[0.23645, 0.14653], tol=1e-5, compare="abs",
+       source="derived", evidence="regression", expected=[0.23645, 0.14653], tol=1e-5,
+       compare="abs",
        tol_reason="5-digit reference; quadrature converged to 1e-6")
 def feature_kernel_limit(scale):
     r = M.deep_one_step_limit("tanh", 2)
@@ -433,7 +435,7 @@ def feature_kernel_limit(scale):
 @claim("mup.feature_kernel_finite", paper="mup", reference="Thm 3.6 (check 13)",
        statement="finite muP nets move the feature kernel by Theta(1): seed mean of "
                  "Delta F / |chi_0| at the largest quick width vs the limit 0.14653",
-       source="derived", expected=0.14653, tol=0.015, compare="abs",
+       source="derived", evidence="simulation", expected=0.14653, tol=0.015, compare="abs",
        tol_reason="note: 0.015 at n = 1024 (0.01 at 4096); per-seed sd ~0.01, 8 seeds")
 def feature_kernel_finite(scale):
     res = _coord(scale)
@@ -445,7 +447,7 @@ def feature_kernel_finite(scale):
 @claim("mup.ntp_feature_kernel_slope", paper="mup", reference="Thm 3.6/3.8 (check 13)",
        statement="in NTP the feature kernel barely moves: slope of log |Delta F| vs log n "
                  "is <= -0.5",
-       source="derived", expected=-0.5, compare="le",
+       source="derived", evidence="simulation", expected=-0.5, compare="le",
        tol_reason="the paper's O(n^-1/2) bound; measured ~-0.9 (a CLT sum at t = 1, ~1/n)")
 def ntp_feature_kernel_slope(scale):
     res = _coord(scale)
@@ -467,7 +469,7 @@ def _maxlr_slopes(scale):
 @claim("mup.maxlr_sp", paper="mup", reference="Thm 4.1; Fig. 2 (check 14)",
        statement="SP (c = 0): the largest stable LR shrinks like 1/width (slope of log max-LR "
                  "vs log width in [-1.6, -0.8])",
-       source="derived", expected=(-1.6, -0.8), compare="range",
+       source="derived", evidence="simulation", expected=(-1.6, -0.8), compare="range",
        tol_reason="-1 asymptotically; finite-size bias gives ~-1.3 at 128..2048 (note); "
                   "bisection resolution 16/2^7 in log2")
 def maxlr_sp(scale):
@@ -477,7 +479,7 @@ def maxlr_sp(scale):
 
 @claim("mup.maxlr_mup", paper="mup", reference="Fig. 2 (check 14)",
        statement="muP: the largest stable LR is width-independent (|slope| < 0.25)",
-       source="derived", expected=(-0.25, 0.25), compare="range",
+       source="derived", evidence="simulation", expected=(-0.25, 0.25), compare="range",
        tol_reason="note's tolerance; measured +0.03; bisection resolution 0.125 in log2")
 def maxlr_mup(scale):
     _, mu, res = _maxlr_slopes(scale)
