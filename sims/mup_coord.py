@@ -190,6 +190,7 @@ def run_coord(config: CoordConfig) -> dict:
     out = {k: np.stack([p[k] for p in parts]) for k in parts[0]}
     out["width"] = np.array(config.widths)
     out["cases"] = np.array([list(config.cases)] * len(config.widths))
+    out["y"] = np.full(len(config.widths), float(config.y))  # the target, one per width
     return out
 
 
@@ -212,7 +213,10 @@ def coord_slopes(res: dict, t: int = 1, normalize: bool = True) -> dict:
     ``df`` (cases,), with standard errors from a bootstrap over seeds (``dh_se``, ``df_se``).
     """
     f, dh = res["f"], res["dh"]  # (W, P, S, T+1), (W, P, S, T, L)
-    y = res.get("y", 1.0)
+    if "y" not in res:
+        raise ValueError("res must hold the training target 'y' (one per width), as "
+                         "run_coord and run_kernel store it")
+    y = np.asarray(res["y"], float).reshape(-1, 1, 1)
     chi0 = np.abs(f[..., 0] - y) if normalize else np.ones(f.shape[:-1])
     sizes_h = np.moveaxis(dh[..., t - 1, :] / chi0[..., None], 2, -1)  # (W, P, L, S)
     sizes_f = np.abs(f[..., t] - f[..., 0]) / chi0  # (W, P, S)
@@ -261,7 +265,8 @@ def run_kernel(config: KernelConfig) -> dict:
              for n in config.widths]
     f = np.stack([p["f"] for p in parts])  # (W, P, S, T+1)
     return {"width": np.array(config.widths), "f": f,
-            "ratio": (f - config.y) / (f[..., :1] - config.y)}
+            "ratio": (f - config.y) / (f[..., :1] - config.y),
+            "y": np.full(len(config.widths), float(config.y))}
 
 
 if __name__ == "__main__":

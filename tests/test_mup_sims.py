@@ -71,8 +71,28 @@ def test_coord_sim_is_deterministic_and_sharded_equals_direct(tmp_path):
 def test_coord_sim_uses_the_parametrization():
     """The muP first-layer change is Theta(1) but NTP's shrinks: at n = 256 vs 32."""
     cfg = mup_coord.CoordConfig(widths=(32, 256), cases=("mup", "ntk"), seeds=4, steps=1)
-    s = mup_coord.coord_slopes(mup_coord.run_coord(cfg))
+    res = mup_coord.run_coord(cfg)
+    s = mup_coord.coord_slopes(res)
     assert abs(s["dh"][0, 0]) < 0.2 and s["dh"][1, 0] < -0.3
+    # the result stores its target, and the slopes use it (chi_0 = f_0 - y)
+    assert_allclose(res["y"], [1.0, 1.0])
+    other = mup_coord.coord_slopes({**res, "y": np.full(2, -3.0)})
+    assert not np.allclose(other["dh"], s["dh"])
+    with pytest.raises(ValueError, match="target 'y'"):
+        mup_coord.coord_slopes({k: v for k, v in res.items() if k != "y"})
+
+
+def test_maxlr_slope_is_the_shared_loglog_fit():
+    from theorylab.stats import loglog_slope
+
+    res = {"width": np.array([128, 512, 2048]),
+           "max_lr": np.array([[[0.3, 0.2], [2.0, 2.1]], [[0.08, 0.06], [2.2, 2.0]],
+                               [[0.02, 0.01], [2.4, 2.2]]])}
+    s = mup_maxlr.width_slope(res)
+    geo = np.exp(np.log(res["max_lr"]).mean(axis=-1))
+    assert_allclose(s, [loglog_slope(res["width"], geo[:, 0]),
+                        loglog_slope(res["width"], geo[:, 1])], rtol=1e-12)
+    assert s[0] < -0.8 and abs(s[1]) < 0.1
 
 
 def test_one_hidden_sim_linear_first_step_matches_recursion():
@@ -156,6 +176,7 @@ def _fuzz(points, widths, seeds):
              for n in widths]
     res = {k: np.stack([p[k] for p in parts]) for k in parts[0]}
     res["width"] = np.array(widths)
+    res["y"] = np.ones(len(widths))
     s = mup_coord.coord_slopes(res)
     got = np.column_stack([s["dh"], s["df"]])
     pred = np.array([[float(v) for v in M.update_exponents(p)["dh"]]
