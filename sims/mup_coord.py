@@ -44,7 +44,8 @@ def case_parametrization(case: str, L: int) -> M.Parametrization:
 
     ``sp_c1`` (SP, LR eta/n, Table 1's "SP"), ``ntk`` (NTP), ``mup``, ``mup_sp_input`` (muP
     without the first-layer fix), ``sp_sqrt`` (SP, LR eta/sqrt(n)), ``sp_c0`` (SP, LR eta:
-    PyTorch default, unstable).
+    PyTorch default, unstable), ``mup_slow`` (muP with c = 1/2, i.e. LR eta/sqrt(n): stable
+    but trivial, Thm 3.4, every update and the output change vanish like n^-1/2).
     """
     table = {
         "sp_c1": lambda: M.standard(L, c=1),
@@ -53,13 +54,14 @@ def case_parametrization(case: str, L: int) -> M.Parametrization:
         "mup_sp_input": lambda: M.mup_sp_input(L),
         "sp_sqrt": lambda: M.standard(L, c=HALF),
         "sp_c0": lambda: M.standard(L, c=0),
+        "mup_slow": lambda: M.Parametrization(M.mup(L).a, M.mup(L).b, HALF, "mup_slow"),
     }
     if case not in table:
         raise ValueError(f"case must be one of {sorted(table)}, got {case!r}")
     return table[case]()
 
 
-CASES = ("sp_c1", "ntk", "mup", "mup_sp_input", "sp_sqrt", "sp_c0")
+CASES = ("sp_c1", "ntk", "mup", "mup_sp_input", "sp_sqrt", "sp_c0", "mup_slow")
 
 
 def _check_common(widths, seeds, steps, L, eta):

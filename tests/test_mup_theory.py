@@ -203,8 +203,12 @@ def test_names_need_the_depth():
 def test_update_exponents_flag_unstable_points():
     sp = m.update_exponents(m.standard(2, c=0))
     assert sp["stable"] is False and sp["regime"] == "unstable"
+    assert sp["linear_response"] is False  # r = -1: saturating, exponents not universal
+    sqrt_lr = m.update_exponents(m.standard(2, c=HALF))  # logits blow up, r = 0
+    assert sqrt_lr["stable"] is False and sqrt_lr["linear_response"] is True
     mu = m.update_exponents(m.mup(2))
     assert mu["stable"] is True and mu["regime"] == "feature_learning"
+    assert mu["linear_response"] is True
 
 
 def test_invalid_arguments():

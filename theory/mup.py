@@ -362,8 +362,10 @@ def update_exponents(p: Parametrization | str, t: int = 1, *,
     dict
         ``"dh"``: the exponents e_l with ``rms(Delta h^l_t) = Theta(n^{e_l})``, l = 1..L;
         ``"df"``: the exponent of ``Delta f_t``; ``"stable"``: whether p is stable
-        (Thm 3.3); ``"regime"``: :func:`regime`.  When ``"stable"`` is False the exponents
-        are only the linear-response extrapolation, not a prediction: see Notes.
+        (Thm 3.3); ``"regime"``: :func:`regime`; ``"linear_response"``: whether ``r >= 0``,
+        i.e. whether the exponents are a prediction at all.  Unstable points with r >= 0
+        (e.g. SP with LR eta/sqrt(n), whose logits blow up like sqrt(n)) follow them; for
+        ``r < 0`` they are only an extrapolation: see Notes.
 
     Notes
     -----
@@ -383,7 +385,8 @@ def update_exponents(p: Parametrization | str, t: int = 1, *,
     rl = r_layers(p, first_step=(t == 1))
     dh = tuple(-min(rl[: l + 1]) for l in range(p.L))
     df = max(1 - 2 * p.a[-1] - p.c, 1 - p.init_exponents[-1] - min(rl))
-    return {"dh": dh, "df": df, "stable": is_stable(p), "regime": regime(p)}
+    return {"dh": dh, "df": df, "stable": is_stable(p), "regime": regime(p),
+            "linear_response": bool(r(p) >= 0)}
 
 
 # --------------------------------------------------------------------------- activations
