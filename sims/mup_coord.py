@@ -199,7 +199,9 @@ def run_coord(config: CoordConfig) -> dict:
 def fitted_slopes(width, values) -> np.ndarray:
     """Least-squares slope of log(mean over the seed axis) against log(width).
 
-    ``values`` has shape (widths, ..., seeds); returns shape (...).
+    ``values`` has shape (widths, ..., seeds); returns shape (...).  The same fit as
+    :func:`theorylab.stats.loglog_slope` (a test checks they agree), vectorised over the
+    trailing axes because the bootstrap of :func:`coord_slopes` calls it 400 times.
     """
     logn = np.log(np.asarray(width, float))
     logv = np.log(np.mean(np.abs(values), axis=-1))

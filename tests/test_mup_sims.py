@@ -82,6 +82,18 @@ def test_coord_sim_uses_the_parametrization():
         mup_coord.coord_slopes({k: v for k, v in res.items() if k != "y"})
 
 
+def test_coord_fitted_slopes_are_the_shared_loglog_fit():
+    from theorylab.stats import loglog_slope
+
+    rng = np.random.default_rng(0)
+    width = np.array([128, 256, 512, 1024])
+    vals = np.exp(rng.normal(size=(4, 3, 2, 5)))  # (widths, cases, layers, seeds)
+    got = mup_coord.fitted_slopes(width, vals)
+    want = [[loglog_slope(width, vals[:, i, j].mean(axis=-1)) for j in range(2)]
+            for i in range(3)]
+    assert_allclose(got, want, rtol=1e-12)
+
+
 def test_maxlr_slope_is_the_shared_loglog_fit():
     from theorylab.stats import loglog_slope
 
