@@ -175,7 +175,12 @@ NAMED = {"standard": standard, "ntk": ntk, "mean_field": lambda L=1: mean_field(
 
 
 def get(name: str, L: int = 1) -> Parametrization:
-    """The named parametrization with L hidden layers."""
+    """The named parametrization with L hidden layers (L = 1 unless given).
+
+    Names: "standard" (SP with c = 0, the PyTorch default), "ntk", "mup" and "mean_field"
+    (L = 1 only).  The classification functions, unlike this constructor, refuse a name
+    without L (see :func:`r_layers`).
+    """
     if name not in NAMED:
         raise ValueError(f"parametrization must be one of {sorted(NAMED)}, got {name!r}")
     if name == "mean_field" and L != 1:
