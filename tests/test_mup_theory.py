@@ -342,7 +342,7 @@ def _npdf(z, var):
     return np.exp(-z * z / (2 * var)) / np.sqrt(2 * np.pi * var)
 
 
-def _deep2_relu_by_scipy(eta, eps=1e-9):
+def _deep2_relu_by_scipy(eta, eps=1e-7):
     """L = 2 relu muP one-step limit by adaptive scipy quadrature of the raw Gaussian
     integrals (note Sec. 3.12), split only where relu(h^l_1) switches on."""
     k = eta
