@@ -681,7 +681,7 @@ def one_hidden_layer_limit(activation: str = "tanh", *, eta: float, steps: int, 
     if activation == "relu" and dim == 2:
         out = _relu_circle_limit(eta, steps, ys, m, u_std * proj[0], v_std, gram)
         return out.reshape((steps + 1,) + out_shape)
-    if activation == "relu":
+    if activation == "relu" and dim > 2:
         warnings.warn("one_hidden_layer_limit: relu with inputs spanning more than one "
                       "direction uses plain Gauss-Hermite quadrature, whose error at a kink "
                       "is ~1e-3 at the default nodes; collinear (e.g. scalar) inputs use "
