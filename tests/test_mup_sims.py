@@ -209,3 +209,19 @@ def test_phase_diagram_fuzz_many_points():
     got, pred = _fuzz(_random_stable_points(40, seed=2), (128, 256, 512, 1024, 2048, 4096),
                       seeds=4)
     assert np.max(np.abs(got - pred)) < 0.1, (got - pred)
+
+
+def test_approach_statistic_is_calibrated():
+    """The two-width approach z-scores behave as z-scores under the null (fluctuations
+    ~ sigma/sqrt(n) around the true limit) and flag a limit off by 10 %."""
+    rng = np.random.default_rng(0)
+    width, S, reps, target, sigma = np.array([128, 2048]), 32, 4000, 0.56, 0.55
+    noise = rng.normal(size=(2, S, reps)) * sigma / np.sqrt(width)[:, None, None]
+    a = mup_limit.approach(width, target + noise, target)
+    assert abs(a["z_mean"].mean()) < 0.1 and abs(a["z_mean"].std() - 1) < 0.1
+    assert abs(a["z_ratio"].mean()) < 0.15 and 0.8 < a["z_ratio"].std() < 1.25
+    assert np.mean(a["z_ratio"] > 4) < 0.005 and np.mean(np.abs(a["z_mean"]) > 4) < 0.005
+    wrong = mup_limit.approach(width, target + noise, 1.1 * target)
+    assert np.mean((wrong["z_ratio"] > 4) | (np.abs(wrong["z_mean"]) > 4)) > 0.99
+    with pytest.raises(ValueError, match="widths"):
+        mup_limit.approach(width, np.zeros((3, 8)), 0.0)
