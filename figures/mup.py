@@ -21,6 +21,7 @@ CASE_TITLES = {
     "mup_sp_input": "muP with SP first layer",
     "sp_sqrt": "SP, LR $\\eta/\\sqrt{n}$ (logits blow up)",
     "sp_c0": "SP, LR $\\eta$ (unstable)",
+    "mup_slow": "muP, LR $\\eta/\\sqrt{n}$ (trivial)",
 }
 
 
@@ -34,7 +35,7 @@ def coord_check(res: dict):
     cases = list(res["cases"][0])
     width = res["width"]
     f, dh = res["f"], res["dh"]
-    chi0 = np.abs(f[..., 0] - 1.0)
+    chi0 = np.abs(f[..., 0] - np.asarray(res["y"], float).reshape(-1, 1, 1))
     ncols = 3
     nrows = int(np.ceil(len(cases) / ncols))
     fig, axes = style.subplots(nrows, ncols)
@@ -58,7 +59,21 @@ def coord_check(res: dict):
             ax.set_ylabel("size per unit $|\\chi_0|$")
         if k // ncols == nrows - 1:
             ax.set_xlabel("width n")
-    for ax in list(axes.flat)[len(cases):]:
+    spare = list(axes.flat)[len(cases):]
+    if spare and "mup" in cases and "ntk" in cases:  # Cor. 3.10: f_0 -> 0 only in muP
+        ax = spare.pop(0)
+        for j, case in enumerate(("ntk", "mup")):
+            rms = np.sqrt(np.mean(f[:, cases.index(case), :, 0] ** 2, axis=-1))
+            ax.loglog(width, rms, "o-", color=style.COLORS[j], ms=3,
+                      label=f"{CASE_TITLES[case].split(' (')[0]}: "
+                            f"{loglog_slope(width, rms):+.2f}")
+        ax.set_title("output at init (Cor. 3.10)")
+        _width_axis(ax, width)
+        ax.set_xlabel("width n")
+        ax.set_ylabel("RMS $f_0$")
+        ax.legend(loc="best", frameon=False, fontsize=6.5, title="slope (muP pred. -0.5)",
+                  title_fontsize=6.5)
+    for ax in spare:
         ax.set_visible(False)
     return fig
 

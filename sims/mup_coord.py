@@ -44,7 +44,8 @@ def case_parametrization(case: str, L: int) -> M.Parametrization:
 
     ``sp_c1`` (SP, LR eta/n, Table 1's "SP"), ``ntk`` (NTP), ``mup``, ``mup_sp_input`` (muP
     without the first-layer fix), ``sp_sqrt`` (SP, LR eta/sqrt(n)), ``sp_c0`` (SP, LR eta:
-    PyTorch default, unstable).
+    PyTorch default, unstable), ``mup_slow`` (muP with c = 1/2, i.e. LR eta/sqrt(n): stable
+    but trivial, Thm 3.4, every update and the output change vanish like n^-1/2).
     """
     table = {
         "sp_c1": lambda: M.standard(L, c=1),
@@ -53,13 +54,14 @@ def case_parametrization(case: str, L: int) -> M.Parametrization:
         "mup_sp_input": lambda: M.mup_sp_input(L),
         "sp_sqrt": lambda: M.standard(L, c=HALF),
         "sp_c0": lambda: M.standard(L, c=0),
+        "mup_slow": lambda: M.Parametrization(M.mup(L).a, M.mup(L).b, HALF, "mup_slow"),
     }
     if case not in table:
         raise ValueError(f"case must be one of {sorted(table)}, got {case!r}")
     return table[case]()
 
 
-CASES = ("sp_c1", "ntk", "mup", "mup_sp_input", "sp_sqrt", "sp_c0")
+CASES = ("sp_c1", "ntk", "mup", "mup_sp_input", "sp_sqrt", "sp_c0", "mup_slow")
 
 
 def _check_common(widths, seeds, steps, L, eta):
@@ -190,13 +192,16 @@ def run_coord(config: CoordConfig) -> dict:
     out = {k: np.stack([p[k] for p in parts]) for k in parts[0]}
     out["width"] = np.array(config.widths)
     out["cases"] = np.array([list(config.cases)] * len(config.widths))
+    out["y"] = np.full(len(config.widths), float(config.y))  # the target, one per width
     return out
 
 
 def fitted_slopes(width, values) -> np.ndarray:
     """Least-squares slope of log(mean over the seed axis) against log(width).
 
-    ``values`` has shape (widths, ..., seeds); returns shape (...).
+    ``values`` has shape (widths, ..., seeds); returns shape (...).  The same fit as
+    :func:`theorylab.stats.loglog_slope` (a test checks they agree), vectorised over the
+    trailing axes because the bootstrap of :func:`coord_slopes` calls it 400 times.
     """
     logn = np.log(np.asarray(width, float))
     logv = np.log(np.mean(np.abs(values), axis=-1))
@@ -212,7 +217,10 @@ def coord_slopes(res: dict, t: int = 1, normalize: bool = True) -> dict:
     ``df`` (cases,), with standard errors from a bootstrap over seeds (``dh_se``, ``df_se``).
     """
     f, dh = res["f"], res["dh"]  # (W, P, S, T+1), (W, P, S, T, L)
-    y = res.get("y", 1.0)
+    if "y" not in res:
+        raise ValueError("res must hold the training target 'y' (one per width), as "
+                         "run_coord and run_kernel store it")
+    y = np.asarray(res["y"], float).reshape(-1, 1, 1)
     chi0 = np.abs(f[..., 0] - y) if normalize else np.ones(f.shape[:-1])
     sizes_h = np.moveaxis(dh[..., t - 1, :] / chi0[..., None], 2, -1)  # (W, P, L, S)
     sizes_f = np.abs(f[..., t] - f[..., 0]) / chi0  # (W, P, S)
@@ -261,7 +269,8 @@ def run_kernel(config: KernelConfig) -> dict:
              for n in config.widths]
     f = np.stack([p["f"] for p in parts])  # (W, P, S, T+1)
     return {"width": np.array(config.widths), "f": f,
-            "ratio": (f - config.y) / (f[..., :1] - config.y)}
+            "ratio": (f - config.y) / (f[..., :1] - config.y),
+            "y": np.full(len(config.widths), float(config.y))}
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ RMS error over seeds should scale like ``n^{-1/2}``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import jax
@@ -153,60 +154,72 @@ class DeepConfig(runner.SimConfig):
 def deep_one_step(n: int, config: DeepConfig) -> dict:
     """``f_0`` and ``f_1`` at xi for width-n muP nets (true and/or decoupled backprop).
 
-    Returns ``f0``, ``f1`` (true backprop) and ``f1_decoupled``, each of shape (seeds,);
-    the variant not asked for by ``config.backprop`` is NaN.  Initial weights are drawn as
-    float32 standard normals and cast to float64 (half the cost of float64 draws; the
-    network itself is float64).
+    Returns ``f0``, ``f1`` (true backprop), ``f1_decoupled`` and the feature kernel
+    ``F0``, ``F1`` = ``|x^L_t(xi)|^2 / n`` before and after the (true) step, each of shape
+    (seeds,); the variant not asked for by ``config.backprop`` is NaN.  Initial weights are
+    drawn as float32 standard normals and cast to float64 (half the cost of float64 draws;
+    the network itself is float64).  The learning rate and target are traced, so runs that
+    differ only in eta or y share one compilation.
     """
+    with float64_context():
+        run = _deep_compiled(n, config.L, config.d, config.activation, config.backprop)
+        keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(config.seed), n),
+                                config.seeds)
+        out = run(keys, jnp.float64(config.eta), jnp.float64(config.y))
+        shape = (config.seeds,)
+        names = ("f0", "f1", "f1_decoupled", "F0", "F1")
+        return {k: np.broadcast_to(np.asarray(v), shape).copy()
+                for k, v in zip(names, out, strict=True)}
+
+
+@functools.lru_cache(maxsize=16)
+def _deep_compiled(n: int, L: int, d: int, activation: str, backprop: str):
+    """The jitted ``run(keys, eta, y)`` of :func:`deep_one_step` for one network shape."""
     import optax
 
     from sims import nets, train
 
-    with float64_context():
-        L, d = config.L, config.d
-        net = nets.abc_mlp(d, n, M.mup(L), activation=config.activation)
-        phi = nets.activation_fn(config.activation)
-        x = jnp.ones((1, d), jnp.float64) / np.sqrt(d)
-        data = (x, jnp.full((1, 1), config.y, jnp.float64))
+    net = nets.abc_mlp(d, n, M.mup(L), activation=activation)
+    phi = nets.activation_fn(activation)
+    x = jnp.ones((1, d), jnp.float64) / np.sqrt(d)
 
-        def apply_decoupled(params, w_back, inp):
-            """Same forward pass as ``net.apply``; hidden layers backprop through w_back."""
-            h = inp
-            for l, layer in enumerate(params):
-                if 0 < l < L:
-                    z = net.multipliers[l] * decoupled_matmul(h, layer["w"], w_back[l - 1])
-                else:
-                    z = net.multipliers[l] * (h @ layer["w"])
-                h = phi(z) if l < L else z
-            return h
+    def apply_decoupled(params, w_back, inp):
+        """Same forward pass as ``net.apply``; hidden layers backprop through w_back."""
+        h = inp
+        for l, layer in enumerate(params):
+            if 0 < l < L:
+                z = net.multipliers[l] * decoupled_matmul(h, layer["w"], w_back[l - 1])
+            else:
+                z = net.multipliers[l] * (h @ layer["w"])
+            h = phi(z) if l < L else z
+        return h
 
-        def one_seed(key):
-            k_init, k_back = jax.random.split(key)
-            params = jax.tree_util.tree_map(lambda a: a.astype(jnp.float64),
-                                            net.init(k_init, jnp.float32))
-            opt = optax.chain(optax.sgd(config.eta), train.scale_by_tree(net.lr_tree(params)))
-            f0 = net.apply(params, x)[0, 0]
-            f1 = jnp.nan
-            if config.backprop in ("true", "both"):
-                true = train.train(train.mse(net.apply), params, opt, steps=1, data=data)
-                f1 = net.apply(true.params, x)[0, 0]
-            if config.backprop == "true":
-                return f0, f1, jnp.nan
-            bk = jax.random.split(k_back, L - 1)
-            w_back = [net.init_stds[l + 1]
-                      * jax.random.normal(bk[l], (n, n), jnp.float32).astype(jnp.float64)
-                      for l in range(L - 1)]
-            loss_dec = lambda p, batch: 0.5 * jnp.mean(
-                (apply_decoupled(p, w_back, batch[0]) - batch[1]) ** 2)
-            dec = train.train(loss_dec, params, opt, steps=1, data=data)
-            return f0, f1, net.apply(dec.params, x)[0, 0]
+    def one_seed(key, eta, y):
+        data = (x, jnp.reshape(y, (1, 1)))
+        k_init, k_back = jax.random.split(key)
+        params = jax.tree_util.tree_map(lambda a: a.astype(jnp.float64),
+                                        net.init(k_init, jnp.float32))
+        opt = optax.chain(optax.sgd(eta), train.scale_by_tree(net.lr_tree(params)))
+        pre0, acts0 = net.forward(params, x)
+        f0 = pre0[-1][0, 0]
+        F0 = jnp.mean(acts0[-1] ** 2)
+        f1 = F1 = jnp.nan
+        if backprop in ("true", "both"):
+            true = train.train(train.mse(net.apply), params, opt, steps=1, data=data)
+            pre1, acts1 = net.forward(true.params, x)
+            f1, F1 = pre1[-1][0, 0], jnp.mean(acts1[-1] ** 2)
+        if backprop == "true":
+            return f0, f1, jnp.nan, F0, F1
+        bk = jax.random.split(k_back, L - 1)
+        w_back = [net.init_stds[l + 1]
+                  * jax.random.normal(bk[l], (n, n), jnp.float32).astype(jnp.float64)
+                  for l in range(L - 1)]
+        loss_dec = lambda p, batch: 0.5 * jnp.mean(  # noqa: E731
+            (apply_decoupled(p, w_back, batch[0]) - batch[1]) ** 2)
+        dec = train.train(loss_dec, params, opt, steps=1, data=data)
+        return f0, f1, net.apply(dec.params, x)[0, 0], F0, F1
 
-        keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(config.seed), n),
-                                config.seeds)
-        f0, f1, f1d = jax.jit(lambda k: jax.lax.map(one_seed, k))(keys)
-        shape = (config.seeds,)
-        return {"f0": np.asarray(f0), "f1": np.broadcast_to(np.asarray(f1), shape).copy(),
-                "f1_decoupled": np.broadcast_to(np.asarray(f1d), shape).copy()}
+    return jax.jit(lambda keys, eta, y: jax.lax.map(lambda k: one_seed(k, eta, y), keys))
 
 
 @runner.register("mup_deep", paper="mup", config=DeepConfig, sweep="widths")
@@ -229,6 +242,49 @@ def run_deep(config: DeepConfig) -> dict:
     out["limit_f1"] = np.full(len(config.widths), lim)
     out["limit_f1_decoupled"] = np.full(len(config.widths), dec)
     return out
+
+
+def approach(width, values, target) -> dict:
+    """Do finite-width values approach ``target`` at the n^-1/2 rate?  Two widths.
+
+    Parameters
+    ----------
+    width : array_like, shape (W,)
+        Widths; the first and the last are compared (n1 < n2).
+    values : array_like, shape (W, seeds, ...)
+        Per-seed finite-width values (trailing axes: several quantities at once).
+    target : float or array_like
+        The claimed infinite-width limit (broadcast against the trailing axes).
+
+    Returns
+    -------
+    dict
+        ``rms`` (2, ...): RMS deviation from target at n1, n2; ``ratio``:
+        ``sqrt(n2/n1) rms2/rms1``, which is 1 when the deviation is an O(n^-1/2) fluctuation
+        around the true limit and grows when the limit is wrong (then rms2 stalls at the
+        error); ``z_ratio``: ``log(ratio)`` over its Monte Carlo standard error (delta
+        method: the relative SE of an RMS over S seeds is ``sd(e^2) / (2 sqrt(S) mean(e^2))``);
+        ``z_mean``: the seed mean of the deviation at n2 over its standard error;
+        ``mean``, ``se`` (at n2).  A finite-size bias at n1 (O(1/n)) only lowers the ratio,
+        so ``z_ratio`` is read one-sided.
+    """
+    width = np.asarray(width)
+    v = np.asarray(values, float)
+    if v.ndim < 2 or v.shape[0] != width.size or width.size < 2 or v.shape[1] < 3:
+        raise ValueError(f"values must have shape (widths, seeds >= 3, ...) with {width.size} "
+                         f">= 2 widths, got {v.shape}")
+    e = v[[0, -1]] - np.asarray(target, float)  # (2, S, ...)
+    S = e.shape[1]
+    e2 = e ** 2
+    ms = e2.mean(axis=1)
+    rel = e2.std(axis=1, ddof=1) / (2 * np.sqrt(S) * ms)
+    n1, n2 = float(width[0]), float(width[-1])
+    ratio = np.sqrt(n2 / n1) * np.sqrt(ms[1] / ms[0])
+    mean = e[1].mean(axis=0)
+    se = e[1].std(axis=0, ddof=1) / np.sqrt(S)
+    return {"rms": np.sqrt(ms), "ratio": ratio,
+            "z_ratio": np.log(ratio) / np.sqrt(rel[0] ** 2 + rel[1] ** 2),
+            "z_mean": mean / se, "mean": mean, "se": se, "widths": (int(n1), int(n2))}
 
 
 def rms_error_slope(width, values, target) -> tuple[float, np.ndarray]:

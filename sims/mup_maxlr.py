@@ -20,6 +20,7 @@ import numpy as np
 
 from sims import runner
 from theory import mup as M
+from theorylab.stats import loglog_slope
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,8 @@ def run(config: Config) -> dict:
 
 def width_slope(res: dict) -> np.ndarray:
     """Slope of log(max LR) against log(width), per case (geometric mean over seeds)."""
-    logn = np.log(res["width"].astype(float))
-    logv = np.mean(np.log(res["max_lr"]), axis=-1)  # (W, cases)
-    return np.polyfit(logn, logv, 1)[0]
+    geo = np.exp(np.mean(np.log(res["max_lr"]), axis=-1))  # (W, cases)
+    return np.array([loglog_slope(res["width"], geo[:, c]) for c in range(geo.shape[1])])
 
 
 if __name__ == "__main__":

@@ -71,8 +71,40 @@ def test_coord_sim_is_deterministic_and_sharded_equals_direct(tmp_path):
 def test_coord_sim_uses_the_parametrization():
     """The muP first-layer change is Theta(1) but NTP's shrinks: at n = 256 vs 32."""
     cfg = mup_coord.CoordConfig(widths=(32, 256), cases=("mup", "ntk"), seeds=4, steps=1)
-    s = mup_coord.coord_slopes(mup_coord.run_coord(cfg))
+    res = mup_coord.run_coord(cfg)
+    s = mup_coord.coord_slopes(res)
     assert abs(s["dh"][0, 0]) < 0.2 and s["dh"][1, 0] < -0.3
+    # the result stores its target, and the slopes use it (chi_0 = f_0 - y)
+    assert_allclose(res["y"], [1.0, 1.0])
+    other = mup_coord.coord_slopes({**res, "y": np.full(2, -3.0)})
+    assert not np.allclose(other["dh"], s["dh"])
+    with pytest.raises(ValueError, match="target 'y'"):
+        mup_coord.coord_slopes({k: v for k, v in res.items() if k != "y"})
+
+
+def test_coord_fitted_slopes_are_the_shared_loglog_fit():
+    from theorylab.stats import loglog_slope
+
+    rng = np.random.default_rng(0)
+    width = np.array([128, 256, 512, 1024])
+    vals = np.exp(rng.normal(size=(4, 3, 2, 5)))  # (widths, cases, layers, seeds)
+    got = mup_coord.fitted_slopes(width, vals)
+    want = [[loglog_slope(width, vals[:, i, j].mean(axis=-1)) for j in range(2)]
+            for i in range(3)]
+    assert_allclose(got, want, rtol=1e-12)
+
+
+def test_maxlr_slope_is_the_shared_loglog_fit():
+    from theorylab.stats import loglog_slope
+
+    res = {"width": np.array([128, 512, 2048]),
+           "max_lr": np.array([[[0.3, 0.2], [2.0, 2.1]], [[0.08, 0.06], [2.2, 2.0]],
+                               [[0.02, 0.01], [2.4, 2.2]]])}
+    s = mup_maxlr.width_slope(res)
+    geo = np.exp(np.log(res["max_lr"]).mean(axis=-1))
+    assert_allclose(s, [loglog_slope(res["width"], geo[:, 0]),
+                        loglog_slope(res["width"], geo[:, 1])], rtol=1e-12)
+    assert s[0] < -0.8 and abs(s[1]) < 0.1
 
 
 def test_one_hidden_sim_linear_first_step_matches_recursion():
@@ -156,6 +188,7 @@ def _fuzz(points, widths, seeds):
              for n in widths]
     res = {k: np.stack([p[k] for p in parts]) for k in parts[0]}
     res["width"] = np.array(widths)
+    res["y"] = np.ones(len(widths))
     s = mup_coord.coord_slopes(res)
     got = np.column_stack([s["dh"], s["df"]])
     pred = np.array([[float(v) for v in M.update_exponents(p)["dh"]]
@@ -176,3 +209,19 @@ def test_phase_diagram_fuzz_many_points():
     got, pred = _fuzz(_random_stable_points(40, seed=2), (128, 256, 512, 1024, 2048, 4096),
                       seeds=4)
     assert np.max(np.abs(got - pred)) < 0.1, (got - pred)
+
+
+def test_approach_statistic_is_calibrated():
+    """The two-width approach z-scores behave as z-scores under the null (fluctuations
+    ~ sigma/sqrt(n) around the true limit) and flag a limit off by 10 %."""
+    rng = np.random.default_rng(0)
+    width, S, reps, target, sigma = np.array([128, 2048]), 32, 4000, 0.56, 0.55
+    noise = rng.normal(size=(2, S, reps)) * sigma / np.sqrt(width)[:, None, None]
+    a = mup_limit.approach(width, target + noise, target)
+    assert abs(a["z_mean"].mean()) < 0.1 and abs(a["z_mean"].std() - 1) < 0.1
+    assert abs(a["z_ratio"].mean()) < 0.15 and 0.8 < a["z_ratio"].std() < 1.25
+    assert np.mean(a["z_ratio"] > 4) < 0.005 and np.mean(np.abs(a["z_mean"]) > 4) < 0.005
+    wrong = mup_limit.approach(width, target + noise, 1.1 * target)
+    assert np.mean((wrong["z_ratio"] > 4) | (np.abs(wrong["z_mean"]) > 4)) > 0.99
+    with pytest.raises(ValueError, match="widths"):
+        mup_limit.approach(width, np.zeros((3, 8)), 0.0)

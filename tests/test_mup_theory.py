@@ -186,6 +186,31 @@ def test_invalid_parametrizations(kwargs, match):
         m.Parametrization(**kwargs)
 
 
+def test_names_need_the_depth():
+    """r("standard") used to mean L = 1 silently; a name now needs L (except mean_field)."""
+    with pytest.raises(ValueError, match="pass the number of hidden layers"):
+        m.r("standard")
+    with pytest.raises(ValueError, match="pass the number of hidden layers"):
+        m.classify("mup")
+    assert m.r("standard", L=2) == -1 and m.r("standard", L=1) == 0
+    assert m.regime("ntk", L=3) == "kernel" and m.r("mean_field") == 0
+    assert m.update_exponents("mup", L=2)["dh"] == (0, 0)
+    assert_allclose(m.kernel_value("ntk", L=2), m.kernel_value(m.ntk(2)))
+    with pytest.raises(ValueError, match="expected L = 3"):
+        m.r(m.mup(2), L=3)
+
+
+def test_update_exponents_flag_unstable_points():
+    sp = m.update_exponents(m.standard(2, c=0))
+    assert sp["stable"] is False and sp["regime"] == "unstable"
+    assert sp["linear_response"] is False  # r = -1: saturating, exponents not universal
+    sqrt_lr = m.update_exponents(m.standard(2, c=HALF))  # logits blow up, r = 0
+    assert sqrt_lr["stable"] is False and sqrt_lr["linear_response"] is True
+    mu = m.update_exponents(m.mup(2))
+    assert mu["stable"] is True and mu["regime"] == "feature_learning"
+    assert mu["linear_response"] is True
+
+
 def test_invalid_arguments():
     with pytest.raises(ValueError, match="L"):
         m.mup(0)
@@ -296,6 +321,80 @@ def _relu_one_step_by_quad(k):
 @pytest.mark.parametrize("eta", [0.25, 0.5, 1.0, 2.0])
 def test_relu_closed_form_matches_quadrature(eta):
     assert_allclose(m.relu_one_step_limit(eta), _relu_one_step_by_quad(eta), atol=1e-8)
+
+
+@pytest.mark.parametrize("eta", [0.25, 1.0, 2.0])
+def test_relu_one_step_limits_at_defaults_match_scipy(eta):
+    """Issue 8 acceptance: the relu one-step muP limits at their default settings match an
+    independent adaptive scipy quadrature to 1e-6 (Gauss-Hermite alone was off by 2.5e-3)."""
+    ref = _relu_one_step_by_quad(eta)
+    one = m.one_hidden_layer_limit("relu", eta=eta, steps=1, xs=[1.0], ys=[1.0], x_test=1.0)
+    assert_allclose(one[1], ref, atol=1e-6)
+    assert_allclose(m.deep_one_step_limit("relu", 1, eta=eta).f1, ref, atol=1e-6)
+    # scalar inputs of any size and sign (homogeneity of relu), several test points
+    f = m.one_hidden_layer_limit("relu", eta=eta, steps=1, xs=[2.0], ys=[-0.5],
+                                 x_test=[3.0, 0.5])
+    assert_allclose(f[1], [m.relu_one_step_limit(eta, y=-0.5, x0=2.0, x=x) for x in (3, .5)],
+                    atol=1e-10)
+
+
+def _npdf(z, var):
+    return np.exp(-z * z / (2 * var)) / np.sqrt(2 * np.pi * var)
+
+
+def _deep2_relu_by_scipy(eta, eps=1e-7):
+    """L = 2 relu muP one-step limit by adaptive scipy quadrature of the raw Gaussian
+    integrals (note Sec. 3.12), split only where relu(h^l_1) switches on."""
+    k = eta
+    kw = dict(epsabs=eps, epsrel=eps)
+    w = lambda dx, z: _npdf(z, 1.0) * _npdf(dx, 0.5)  # layer 1: dx^1 ~ N(0, E relu'^2)
+    lo, hi = (lambda z: -z / k), (lambda z: 9.0)
+    m01 = integrate.dblquad(lambda dx, z: z * (z + k * dx) * w(dx, z), 0, 9, lo, hi, **kw)[0]
+    m11 = integrate.dblquad(lambda dx, z: (z + k * dx) ** 2 * w(dx, z), 0, 9, lo, hi, **kw)[0]
+    zdot = integrate.dblquad(lambda dx, z: w(dx, z), 0, 9, lo, hi, **kw)[0]
+    a = k * (m01 + zdot)  # K_2 (K_1 = 1)
+    c00, beta = 0.5, m01 / 0.5  # layer 2: (h0, Ghat) Gaussian, Ghat = beta h0 + noise
+    sd = np.sqrt(m11 - beta * m01)
+    f = lambda g, dx, h0: ((dx + k * h0) * (g + a * dx) * _npdf(h0, c00)
+                           * _npdf(g - beta * h0, sd * sd) * _npdf(dx, 1.0))
+    return integrate.tplquad(f, 0, 9 * np.sqrt(c00), -9, 9,
+                             lambda h0, dx: max(-a * dx, beta * h0 - 9 * sd),
+                             lambda h0, dx: beta * h0 + 9 * sd, **kw)[0]
+
+
+def test_deep_relu_limit_matches_scipy():
+    """Issue 8 acceptance for the deep recursion: L = 2 relu at the defaults, to 1e-6."""
+    assert_allclose(m.deep_one_step_limit("relu", 2, eta=0.5).f1, _deep2_relu_by_scipy(0.5),
+                    atol=1e-6)
+
+
+def test_relu_multi_step_limit_matches_adaptive_quadrature():
+    """Several steps (kinks move): the kink-split path vs scipy.quad over the angle, which
+    knows nothing of the kinks (E F(g) = (1/pi) int F(cos a, sin a) da, F 2-homogeneous)."""
+    xs, ys, eta = [1.0, -0.7, 1.5], [1.0, -0.5, 0.8], 0.8
+    ours = m.one_hidden_layer_limit("relu", eta=eta, steps=3, xs=xs, ys=ys, x_test=0.9)
+    relu, step = (lambda z: np.maximum(z, 0.0)), (lambda z: float(z > 0))
+    chis, ref = [], [0.0]
+    for t in range(3):
+        def particle(a, t=t):
+            v, u = np.cos(a), np.sin(a)
+            for tau in range(t):
+                x, c = xs[tau], chis[tau]
+                v, u = v - eta * c * relu(x * u), u - eta * c * x * v * step(x * u)
+            return v, u
+        def mean(g, t_state):
+            return integrate.quad(lambda a: g(*particle(a, t_state)), 0, 2 * np.pi,
+                                  limit=2000, epsabs=1e-11)[0] / np.pi
+
+        chis.append(mean(lambda v, u, t=t: v * relu(xs[t] * u), t) - ys[t])
+        ref.append(mean(lambda v, u: v * relu(0.9 * u), t + 1))
+    assert_allclose(ours, ref, atol=1e-7)
+
+
+def test_relu_with_several_input_directions_warns():
+    with pytest.warns(RuntimeWarning, match="kink"):
+        m.one_hidden_layer_limit("relu", eta=1, steps=1, xs=[[1.0, 0.0]], ys=[1.0],
+                                 x_test=[[0.0, 1.0]], nodes=20)
 
 
 def test_relu_closed_form_values():
