@@ -496,12 +496,15 @@ def lion_k_iterates(grad_f: Callable, x0, *, lr, steps: int, b1: float = 0.9, b2
     """
     k = get_kernel(kernel)
     _check_unit(b1, "b1")
-    _check_unit(b2, "b2")
+    _check_unit(b2, "b2", closed=False)
     lrs = np.broadcast_to(np.asarray(lr, float), (steps,))
     if np.any(lrs < 0):
         raise ValueError("learning rates must be >= 0")
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    if not implicit and np.any(lrs * weight_decay >= 1):
+        raise ValueError(f"explicit weight decay needs lr * weight_decay < 1, got "
+                         f"{float(np.max(lrs)) * weight_decay:g}")
     x = np.array(x0, float)
     m = np.zeros_like(x) if m0 is None else np.array(m0, float)
     xs, ms, mts = [x.copy()], [m.copy()], [m.copy()]
@@ -575,9 +578,12 @@ def composite_cvxpy(f_expr: Callable, shape, kernel: str | Kernel, weight_decay:
         reg = -params["delta"] / (2 * lam) * cp.sum(cp.entr(1 + z) + cp.entr(1 - z))
     elif k.name == "relativistic":
         reg = -cp.sqrt(1 - cp.sum_squares(lam * flat)) / lam
-    elif k.name == "nuclear":
-        cons.append(cp.sigma_max(x if len(shape) == 2 else cp.reshape(x, (shape[0], -1),
-                                                                     order="C")) <= 1 / lam)
+    elif k.name == "nuclear":  # the rule of as_matrices: column vector, matrix, or a stack
+        if len(shape) < 2:
+            cons.append(cp.norm(flat, 2) <= 1 / lam)
+        else:
+            for idx in np.ndindex(*shape[:-2]):
+                cons.append(cp.sigma_max(x[idx] if idx else x) <= 1 / lam)
     problem = cp.Problem(cp.Minimize(f_expr(x) + reg), cons)
     opts = ({"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol, "max_iter": 500}
             if solver == "CLARABEL" and tol else {})
@@ -686,14 +692,32 @@ def lyapunov(x, m, *, f: Callable, kernel: str | Kernel, lam: float, alpha: floa
     lambda m.x)``, ``c = (1 - eps gamma)/(1 + eps lambda)``; the bracket is the Fenchel-Young
     gap (>= 0) and ``min_m H(x, m) = alpha F(x)``.  Existence: paper (Sec. 3); the exact c is
     derived (papers/lion.md R1). Returns ``inf`` when lambda x is outside dom K*.
+
+    ``lam = 0`` (no weight decay) is accepted: the term (gamma/lambda) K*(lambda x) is replaced
+    by its limit less the constant gamma K*(0)/lambda, which gives the note's R1 special case
+    ``H = alpha f(x) + (1 - eps gamma)(K(m) + K*(0))`` (K*(0) = -min K = 0 for every kernel
+    but "relativistic"); :func:`dissipation` needs no change at lambda = 0.
     """
+    _check_ode(alpha, gamma, lam, eps)
     k = get_kernel(kernel)
     x, m = np.asarray(x, float), np.asarray(m, float)
     ks = k.conj(lam * x)
     if not np.isfinite(ks):
         return np.inf
     c = lyapunov_c(gamma=gamma, lam=lam, eps=eps)
-    return float(alpha * f(x) + gamma / lam * ks + c * (ks + k.K(m) - lam * np.sum(m * x)))
+    return float(alpha * f(x) + gamma * _scaled_conj(k, x, lam, ks)
+                 + c * (ks + k.K(m) - lam * np.sum(m * x)))
+
+
+def _scaled_conj(k: Kernel, x, lam: float, ks: float) -> float:
+    """(1/lambda) K*(lambda x), and at lambda = 0 its limit less the constant K*(0)/lambda.
+
+    K*(lambda x) = K*(0) + lambda <grad K*(0), x> + o(lambda) and grad K*(0) = argmin K = 0
+    for every kernel here (all are even and convex), so the x-dependent part vanishes.
+    """
+    if lam > 0:
+        return ks / lam
+    return 0.0
 
 
 def dissipation(x, m, grad_fx, *, kernel: str | Kernel, lam: float, alpha: float = 1.0,
@@ -732,7 +756,16 @@ def lyapunov_time_derivative(x, m, grad_fx, *, kernel: str | Kernel, lam: float,
 
 
 def discrete_a(lr: float, lam: float, b1: float, b2: float) -> float:
-    """a = eps b1 / (eps lambda (1 - b1) + 1 - b2) of the discrete Lyapunov function (derived)."""
+    """a = eps b1 / (eps lambda (1 - b1) + 1 - b2) of the discrete Lyapunov function (derived).
+
+    Needs eps > 0, lambda >= 0, 0 <= b1 <= 1 and 0 <= b2 < 1 (ValueError otherwise).
+    """
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if not lam >= 0:
+        raise ValueError(f"lam must be >= 0, got {lam}")
+    _check_unit(b1, "b1")
+    _check_unit(b2, "b2", closed=False)
     return lr * b1 / (lr * lam * (1 - b1) + (1 - b2))
 
 
@@ -755,15 +788,17 @@ def discrete_lyapunov(x, m, *, f: Callable, kernel: str | Kernel, lr: float, lam
 
     ``H = f(x) + (1/lambda) K*(lambda x) + a (K*(lambda x) + K(m) - lambda m.x)`` with
     ``a = discrete_a(lr, lam, b1, b2)`` for the implicit scheme (use :func:`effective_lr` for
-    the explicit one). ``m`` in the paper's convention.
+    the explicit one). ``m`` in the paper's convention.  ``lam = 0`` is accepted, with
+    (1/lambda) K*(lambda x) replaced by its limit less the constant K*(0)/lambda (as in
+    :func:`lyapunov`): ``H = f(x) + a (K(m) + K*(0))``, ``a = eps b1/(1 - b2)``.
     """
     k = get_kernel(kernel)
     x, m = np.asarray(x, float), np.asarray(m, float)
+    a = discrete_a(lr, lam, b1, b2)
     ks = k.conj(lam * x)
     if not np.isfinite(ks):
         return np.inf
-    a = discrete_a(lr, lam, b1, b2)
-    return float(f(x) + ks / lam + a * (ks + k.K(m) - lam * np.sum(m * x)))
+    return float(f(x) + _scaled_conj(k, x, lam, ks) + a * (ks + k.K(m) - lam * np.sum(m * x)))
 
 
 def discrete_dissipation(x_next, m_next, mt_next, *, kernel: str | Kernel, lr: float,
