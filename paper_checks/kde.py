@@ -426,7 +426,7 @@ def criticality(scale):
 @claim("kde.neff_clt", paper="kde", reference="Sec. 6 check 12 (note R4)",
        statement="CLT regime (alpha = 0.5, h = 1.0): (1/d) ln(1/Y2) -> alpha - alpha_var(h) = "
                  "0.1895 (EV sampler, median over datasets, d = 400)",
-       source="derived", expected=theory.neff_exponent(1.0, 0.5), tol=0.005, compare="abs",
+       source="derived", expected=theory.neff_exponent(0.5, 1.0), tol=0.005, compare="abs",
        tol_reason="note's tolerance 0.005: the finite-d correction is O(1/d) (0.0019 at d = "
                   "100, < 5e-4 at d = 400 in the note) and the dataset spread of ln(1/Y2)/d "
                   "is ~1e-4")
@@ -447,7 +447,7 @@ def neff_clt(scale):
        source="derived", expected=0, compare="equal", tol_reason="count of non-finite values")
 def regime_map_finite(scale):
     a, h = np.meshgrid(np.linspace(0.05, 3, 200), np.geomspace(0.05, 3, 200))
-    vals = [theory.stable_index(a, h), theory.kl_per_dim(h, a), theory.log_density_per_dim(h, a),
-            theory.neff_exponent(h, a), theory.var_log_density(a, h), theory.alpha_G(h),
+    vals = [theory.stable_index(a, h), theory.kl_per_dim(a, h), theory.log_density_per_dim(a, h),
+            theory.neff_exponent(a, h), theory.var_log_density(a, h), theory.alpha_G(h),
             theory.alpha_CLT(h), theory.h_G(a), theory.h_CLT(a), theory.h_KL(a)]
     return int(sum(np.count_nonzero(~np.isfinite(v)) for v in vals))
