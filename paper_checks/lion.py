@@ -248,7 +248,7 @@ def toy_h_descent(scale):
 
 @claim("lion.toy_endpoint", paper="lion", reference="Fig. 1",
        statement="constant-step Lion (eps = 0.01, 2000 steps) ends at the box minimiser of the "
-                 "nonconvex toy, (1, -1), found independently by L-BFGS-B from a 21 x 21 grid of "
+                 "nonconvex toy, (1, -1), found independently by L-BFGS-B from an 11 x 11 grid of "
                  "starts: max |x_T - x*| over 4 starts",
        source="derived", expected=0.0, tol=1e-6, compare="abs",
        tol_reason="both constraints are active at x* (a corner), where x = (1 - eps lambda) x + "

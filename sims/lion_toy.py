@@ -26,7 +26,7 @@ class Config(runner.SimConfig):
     steps: int = 2000
     b1: float = 0.9
     b2: float = 0.99
-    grid: int = 21  # starts per axis of the brute-force search for the box minimisers
+    grid: int = 11  # starts per axis of the brute-force search for the box minimisers
 
 
 def box_minimisers(lam: float, grid: int) -> np.ndarray:
