@@ -173,7 +173,7 @@ def kde_kl_curve(stream: dict, ev: dict):
     fig.set_size_inches(style.WIDTH * 1.5, style.HEIGHT * 1.2)
     ax = axes[0, 0]
     h = np.linspace(0.35, 1.3, 400)
-    ax.plot(h, theory.kl_per_dim(h, 0.5), "k-", lw=1.5, label=r"$d\to\infty$ (derived)")
+    ax.plot(h, theory.kl_per_dim(0.5, h), "k-", lw=1.5, label=r"$d\to\infty$ (derived)")
     d = float(stream["d"])
     kl = (stream["log_rho_gauss"][..., None] - stream["log_density_gauss"]).mean(axis=(0, 1)) / d
     ax.plot(stream["h"], kl, "s-", ms=3, label=f"real data, d = {int(d)}, x ~ N(0, I)")

@@ -18,20 +18,20 @@ def test_list(capsys):
     assert "lion" in out and "ntk" in out
     assert main(["list", "lion"]) == 0
     out = capsys.readouterr().out
-    assert "lion.entry_time" in out and "lion_limits" in out and "lion_trajectories" in out
+    assert "lion.min_over_m" in out and "lion_limits" in out and "lion_trajectories" in out
     assert main(["list", "nope"]) == 2
 
 
 def test_check_writes_reports_and_exit_code(tmp_path, capsys):
     reports = tmp_path / "reports"
-    assert main(["check", "lion", "--claim", "entry_time", "--claim", "discrete_a",
+    assert main(["check", "lion", "--claim", "min_over_m", "--claim", "h_above_f",
                  "--reports", str(reports), "--quiet"]) == 0
     data = json.loads((reports / "checks.json").read_text())
     ids = {r["id"] for r in data["claims"]}
-    assert ids == {"lion.entry_time", "lion.discrete_a"}
+    assert ids == {"lion.min_over_m", "lion.h_above_f"}
     assert all(r["verdict"] == "pass" for r in data["claims"])
-    assert "| lion.entry_time |" in (reports / "checks.md").read_text()
-    assert "388" in capsys.readouterr().out
+    assert "| lion.min_over_m |" in (reports / "checks.md").read_text()
+    assert "lion.h_above_f" in capsys.readouterr().out
 
 
 def test_check_exits_nonzero_on_a_failed_claim(tmp_path, monkeypatch):
@@ -62,10 +62,10 @@ def test_figures_and_report(tmp_path, capsys):
     assert (figs / "lion_discretization.pdf").exists()
     reports = tmp_path / "reports"
     assert main(["report", "--reports", str(reports)]) == 2  # no checks.json yet
-    main(["check", "lion", "--claim", "entry_time", "--reports", str(reports), "--quiet"])
+    main(["check", "lion", "--claim", "min_over_m", "--reports", str(reports), "--quiet"])
     assert main(["report", "--reports", str(reports), "--figures", str(figs)]) == 0
     page = (reports / "report.html").read_text()
-    assert "lion.entry_time" in page and "data:image/png;base64," in page
+    assert "lion.min_over_m" in page and "data:image/png;base64," in page
 
 
 @pytest.mark.parametrize("cmd", [["-m", "theorylab", "list", "lion"],

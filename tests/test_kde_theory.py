@@ -130,14 +130,14 @@ def test_regimes():
 
 def test_kl_optimum():
     for a in (0.1, 0.25, 0.5, 1.0, 2.0):
-        res = optimize.minimize_scalar(lambda h, a=a: kde.kl_per_dim(h, a), bounds=(0.02, 3),
+        res = optimize.minimize_scalar(lambda h, a=a: kde.kl_per_dim(a, h), bounds=(0.02, 3),
                                        method="bounded", options={"xatol": 1e-10})
         assert_allclose(res.x, kde.h_KL(a), rtol=1e-6)  # bounded Brent, xatol 1e-10
         assert_allclose(res.fun, kde.kl_min_per_dim(a), rtol=1e-10)
         assert kde.h_KL(a) < kde.h_G(a)
     assert_allclose(kde.h_KL(np.array([0.1, 0.25, 0.5, 1.0])) / kde.h_G([0.1, 0.25, 0.5, 1.0]),
                     [0.758, 0.881, 0.954, 0.993], atol=5e-4)
-    assert_allclose(kde.kl_per_dim(1.0, 0.5), 0.09657, atol=5e-6)
+    assert_allclose(kde.kl_per_dim(0.5, 1.0), 0.09657, atol=5e-6)
 
 
 def test_kl_branches_c1_at_hG():
@@ -151,8 +151,8 @@ def test_kl_branches_c1_at_hG():
         assert_allclose(cond(hg), smooth(hg), rtol=1e-12)
         assert_allclose(dcond(hg), dsmooth(hg), rtol=1e-10)
         # kl_per_dim switches branch at h_G
-        assert_allclose(kde.kl_per_dim(hg * 0.9, a), cond(hg * 0.9), rtol=1e-12)
-        assert_allclose(kde.kl_per_dim(hg * 1.1, a), smooth(hg * 1.1), rtol=1e-12)
+        assert_allclose(kde.kl_per_dim(a, hg * 0.9), cond(hg * 0.9), rtol=1e-12)
+        assert_allclose(kde.kl_per_dim(a, hg * 1.1), smooth(hg * 1.1), rtol=1e-12)
 
 
 def test_reverse_kl_bandwidth():
@@ -165,13 +165,13 @@ def test_reverse_kl_bandwidth():
 
 def test_neff_exponent_table_and_continuity():
     h = np.array([0.72, 0.80, 0.88, 1.00, 1.20])
-    assert_allclose(kde.neff_exponent(h, 0.5), [0.0141, 0.0546, 0.1076, 0.1895, 0.2889],
+    assert_allclose(kde.neff_exponent(0.5, h), [0.0141, 0.0546, 0.1076, 0.1895, 0.2889],
                     atol=5e-5)
     for a in (0.3, 0.5, 1.0):
         hc, hg = kde.h_CLT(a), kde.h_G(a)
-        assert_allclose(kde.kappa_stable(hc, a), kde.kappa_clt(hc, a), atol=1e-12)
-        assert abs(kde.kappa_stable(hg, a)) < 1e-12
-        assert abs(kde.neff_exponent(hg * (1 + 1e-9), a)) < 1e-7
+        assert_allclose(kde.kappa_stable(a, hc), kde.kappa_clt(a, hc), atol=1e-12)
+        assert abs(kde.kappa_stable(a, hg)) < 1e-12
+        assert abs(kde.neff_exponent(a, hg * (1 + 1e-9))) < 1e-7
     # the naive variance threshold lies inside the stable band (note R5)
     hvar = optimize.brentq(lambda h: kde.alpha_var(h) - 0.5, 0.3, 3)
     assert_allclose(hvar, 0.7628, atol=5e-5)
@@ -180,7 +180,7 @@ def test_neff_exponent_table_and_continuity():
 
 def test_log_density_limits():
     a, h = 0.5, 1.2
-    assert_allclose(kde.log_density_per_dim(h, a),
+    assert_allclose(kde.log_density_per_dim(a, h),
                     -0.5 * np.log(2 * np.pi * (1 + h * h)) - 0.5 / (1 + h * h), rtol=1e-14)
     assert kde.var_log_density(a, 1.0) == 0.0
     assert_allclose(kde.var_log_density(0.5, 0.5), 3.115, atol=5e-4)
@@ -273,10 +273,9 @@ def test_symbolic_identities():
 
 def test_regime_map_finite_on_grid():
     a, h = np.meshgrid(np.linspace(0.05, 3, 120), np.geomspace(0.05, 3, 120))
-    for f in (kde.stable_index, kde.var_log_density):
+    for f in (kde.stable_index, kde.var_log_density, kde.kl_per_dim,
+              kde.log_density_per_dim, kde.neff_exponent):
         assert np.all(np.isfinite(f(a, h)))
-    for f in (kde.kl_per_dim, kde.log_density_per_dim, kde.neff_exponent):
-        assert np.all(np.isfinite(f(h, a)))
     assert set(np.unique(kde.regime_code(a, h))) == {0, 1, 2}
 
 
@@ -284,8 +283,8 @@ def test_regime_map_finite_on_grid():
 @given(alphas, hs)
 def test_regime_map_no_nan_or_inf(a, h):
     vals = [kde.h_G(a), kde.h_CLT(a), kde.h_KL(a), kde.u_min(a), kde.stable_index(a, h),
-            kde.alpha_G(h), kde.alpha_CLT(h), kde.kl_per_dim(h, a), kde.log_density_per_dim(h, a),
-            kde.neff_exponent(h, a), kde.var_log_density(a, h), kde.kl_min_per_dim(a)]
+            kde.alpha_G(h), kde.alpha_CLT(h), kde.kl_per_dim(a, h), kde.log_density_per_dim(a, h),
+            kde.neff_exponent(a, h), kde.var_log_density(a, h), kde.kl_min_per_dim(a)]
     assert np.all(np.isfinite(vals))
     mu = kde.stable_index(a, h)
     assert mu > 0
@@ -312,3 +311,69 @@ def test_regime_map_no_nan_or_inf(a, h):
 def test_bad_input_raises(call, arg):
     with pytest.raises(ValueError, match=arg):
         call()
+
+
+# ----------------------------------------------------------------------------- extreme alpha
+
+
+def _mp_reference(alpha):
+    """s* = -ln t* (mpmath), from 2 alpha = (1 - e^-s)^2 - (1 - e^-s) + s, with 30 digits
+    beyond the ~4 alpha / ln 10 that alpha + ln(u_min)/2 ~ e^{-4 alpha} cancels."""
+    import mpmath as mp
+
+    mp.mp.dps = 30 + int(4 * min(alpha, 175) / 2.3)
+    a = mp.mpf(alpha)
+    g = lambda s: (1 - mp.exp(-s)) ** 2 - (1 - mp.exp(-s)) + s - 2 * a
+    lo, hi = mp.mpf(0), 2 * a + 1
+    for _ in range(int(3.4 * mp.mp.dps) + 20):  # bisection: g is increasing in s
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if g(mid) > 0 else (mid, hi)
+    s = (lo + hi) / 2
+    t = mp.exp(-s)
+    return s, {"h_G": mp.exp(-s / 2) / mp.sqrt(1 - t), "log_h_G": -s / 2 - mp.log(1 - t) / 2,
+               "h_KL": mp.sqrt(t * (1 + t)), "kl_min_per_dim": a + mp.log(t * (1 + t)) / 2,
+               "log_stable_index": s + mp.log(1 - t), "h_collapse": 1 / mp.sqrt(mp.exp(2 * a) - 1)}
+
+
+@pytest.mark.parametrize("alpha", [1e-6, 1e-3, 0.5, 10.0, 100.0, 600.0])
+def test_extreme_alpha_gives_correct_finite_values(alpha):
+    """Legal alpha from 1e-6 to several hundred: every threshold matches a 50-digit mpmath
+    solution (no silent 0: kl_min ~ t*^2/4 = 1e-18 at alpha = 10 is resolved)."""
+    _, ref = _mp_reference(alpha)
+    for name in ref:
+        if name == "kl_min_per_dim" and alpha > 175:
+            continue  # below the float64 range there: a ValueError (next test)
+        got = getattr(kde, name)(alpha, 1.0) if name == "log_stable_index" else \
+            getattr(kde, name)(alpha)
+        assert np.isfinite(got) and got != 0
+        assert_allclose(got, float(ref[name]), rtol=1e-9, err_msg=name)
+
+
+@pytest.mark.parametrize("fn, alpha", [(kde.h_G, 1e3), (kde.h_CLT, 1e3), (kde.h_KL, 1e3),
+                                       (kde.h_collapse, 1e3), (kde.t_star, 400.0),
+                                       (kde.u_min, 400.0), (kde.kl_min_per_dim, 200.0),
+                                       (lambda a: kde.stable_index(a, 1.0), 400.0)])
+def test_extreme_alpha_beyond_float64_raises_a_clear_error(fn, alpha):
+    with pytest.raises(ValueError, match="outside the float64 range at alpha"):
+        fn(alpha)
+
+
+def test_extreme_alpha_log_scale_and_regimes_stay_defined():
+    assert_allclose(kde.log_h_G(1e3), -1000.0, rtol=1e-12)
+    assert_allclose(kde.log_stable_index(1e3, 1.0), 2000.0, rtol=1e-12)
+    assert kde.regime(1e3, 1.0) == "clt" and kde.regime(1e-6, 1.0) == "condensed"
+    assert_allclose(kde.neff_exponent(1e3, 1.0), 1e3 - kde.alpha_var(1.0), rtol=1e-14)
+    assert np.isfinite(kde.kl_per_dim(1e3, 1e-3)) and np.isfinite(kde.kl_per_dim(1e-6, 1.0))
+
+
+def test_one_argument_order_alpha_then_h():
+    """Every public function taking both takes (alpha, h): swapping them changes the value."""
+    import inspect
+
+    for name in kde.__all__:
+        if not callable(getattr(kde, name)):
+            continue
+        params = list(inspect.signature(getattr(kde, name)).parameters)
+        if "alpha" in params and "h" in params:
+            assert params.index("alpha") < params.index("h"), name
+    assert kde.kl_per_dim(0.5, 1.0) != kde.kl_per_dim(1.0, 0.5)

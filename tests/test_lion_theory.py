@@ -78,10 +78,36 @@ def test_optax_docstring_reference_values():
     ({"learning_rate": 0.1, "kernel": "bogus"}, "kernel must be one of"),
     ({"learning_rate": 0.1, "b1": 1.5}, "b1 must lie in"),
     ({"learning_rate": 0.1, "b2": -0.1}, "b2 must lie in"),
+    ({"learning_rate": 0.1, "b2": 1.0}, "b2 must lie in \\[0, 1\\)"),
+    ({"learning_rate": 0.5, "weight_decay": 2.0}, "learning_rate \\* weight_decay must be < 1"),
+    ({"learning_rate": 0.1, "kernel": "lp", "p": 2.5}, "p must lie in"),
+    ({"learning_rate": 0.1, "kernel": "sign", "p": 1.2}, "kernel 'sign' takes parameters"),
+    ({"learning_rate": 0.1, "kernel": "huber", "delta": 0.0}, "delta must be > 0"),
 ])
 def test_bad_input_raises_valueerror_naming_the_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         L.lion_k(**kwargs)
+
+
+def test_kernel_parameters_by_name():
+    """kernel="lp", p=1.2 reaches the kernel (also through inject_hyperparams under jit)."""
+    g = jnp.array([0.3, -1.0, 2.0])
+    ours = L.lion_k(0.1, kernel="lp", p=1.2, b1=0.0)
+    u, _ = ours.update(g, ours.init(g), g)
+    assert_allclose(np.asarray(u), -0.1 * np.asarray(L.lp_kernel(1.2).grad(np.asarray(g))),
+                    rtol=1e-6)
+    inj = optax.inject_hyperparams(L.lion_k)(0.1, kernel="lp", p=1.2, b1=0.0)
+    u2, _ = jax.jit(inj.update)(g, jax.jit(inj.init)(g), g)
+    assert_allclose(np.asarray(u2), np.asarray(u), rtol=1e-6)
+    assert L.get_kernel("dead_zone", e=0.3).params == (("e", 0.3),)
+
+
+def test_lion_k_iterates_validates_explicit_decay_and_b2():
+    with pytest.raises(ValueError, match="lr \\* weight_decay < 1"):
+        L.lion_k_iterates(lambda x: x, [1.0], lr=0.5, steps=2, weight_decay=2.0)
+    L.lion_k_iterates(lambda x: x, [1.0], lr=0.5, steps=2, weight_decay=2.0, implicit=True)
+    with pytest.raises(ValueError, match="b2"):
+        L.lion_k_iterates(lambda x: x, [1.0], lr=0.1, steps=2, b2=1.0)
 
 
 def test_kernel_parameter_errors():
@@ -140,6 +166,55 @@ def test_nuclear_kernel_is_msign():
     u, s, vt = np.linalg.svd(X, full_matrices=False)
     assert_allclose(L.get_kernel("nuclear").grad(X), u @ vt, atol=1e-12)
     assert_allclose(np.linalg.svd(L.get_kernel("nuclear").grad(X), compute_uv=False), 1.0)
+
+
+def test_nuclear_kernel_rule_for_vectors_and_stacks():
+    """Vectors are one column (msign(x) = x/||x||); ndim > 2 is a stack over the last two axes
+    (numpy, JAX and the cvxpy constraint agree)."""
+    k = L.get_kernel("nuclear")
+    rng = np.random.default_rng(4)
+    v = rng.normal(size=5)
+    assert_allclose(k.grad(v), v / np.linalg.norm(v), atol=1e-12)
+    T = rng.normal(size=(2, 3, 4, 3))
+    G = k.grad(T)
+    for i, j in np.ndindex(2, 3):
+        u, _, vt = np.linalg.svd(T[i, j], full_matrices=False)
+        assert_allclose(G[i, j], u @ vt, atol=1e-12)
+    assert_allclose(k.K(T), sum(np.linalg.svd(T[i, j], compute_uv=False).sum()
+                                for i, j in np.ndindex(2, 3)))
+    assert_allclose(k.dual_gauge(T), max(np.linalg.norm(T[i, j], 2)
+                                         for i, j in np.ndindex(2, 3)))
+    with nets.float64():
+        assert_allclose(np.asarray(k.grad(jnp.asarray(T))), G, atol=1e-6)
+    import cvxpy as cp
+
+    X = L.composite_cvxpy(lambda x: cp.sum_squares(x - 3.0), (2, 3, 2), "nuclear", 1.0)
+    assert_allclose(np.linalg.norm(X, 2, axis=(-2, -1)), 1.0, atol=1e-6)
+
+
+def test_lyapunov_functions_accept_lambda_zero():
+    """lambda = 0 (no weight decay): H = alpha f + (1 - eps gamma) K(m) (note R1) decreases at
+    rate Delta along the ODE (trapezoid of Delta vs H(T) - H(0), O(dt^2)), and the discrete
+    certificate with a = eps b1/(1 - b2) holds step by step."""
+    rng = np.random.default_rng(5)
+    A, b = rng.normal(size=(40, 8)), rng.normal(size=40) * 3
+    f = lambda x: 0.5 * np.sum((A @ x - b) ** 2) / 40
+    gf = lambda x: A.T @ (A @ x - b) / 40
+    kw = dict(alpha=1.0, gamma=0.5, lam=0.0, eps=0.5)
+    x, m = np.full(8, 0.3), rng.normal(size=8)
+    assert_allclose(L.lyapunov(x, m, f=f, kernel="smooth_sign", **kw),
+                    f(x) + 0.75 * L.smooth_sign_kernel().K(m), rtol=1e-14)
+    t, xs, ms = L.solve_ode(gf, x, kernel="smooth_sign", t_max=2.0,
+                            t_eval=np.linspace(0, 2, 4001), **kw)
+    H = [L.lyapunov(a, c, f=f, kernel="smooth_sign", **kw) for a, c in zip(xs, ms)]
+    D = np.array([L.dissipation(a, c, gf(a), kernel="smooth_sign", **kw)
+                  for a, c in zip(xs, ms)])
+    assert D.min() >= 0
+    assert_allclose(H[-1] - H[0], -np.trapezoid(D, t), rtol=1e-5)
+    path = L.lion_k_iterates(gf, np.zeros(8), lr=0.05, steps=200, weight_decay=0.0)
+    cert = L.discrete_certificate(path, f=f, grad_f=gf, kernel="sign", lr=0.05, lam=0.0,
+                                  b1=0.9, b2=0.99)
+    assert cert.gap.max() <= 1e-12 and cert.delta.min() >= 0
 
 
 # --------------------------------------------------------------------- problem and closed forms
@@ -222,20 +297,48 @@ def test_dissipation_identity_dH_dt_equals_minus_delta(name, seed):
                     atol=1e-12 * (1 + abs(delta)))
 
 
-def test_discrete_certificate_holds_for_lion_and_breaks_for_b1_above_b2():
+@pytest.mark.parametrize("kernel", ["sign", "l2", "dead_zone"])
+@pytest.mark.parametrize("implicit", [True, False])
+def test_discrete_certificate_holds_for_b1_below_b2_and_breaks_above(kernel, implicit):
+    """Same kernel, same scheme, same run: only (b1, b2) <-> (b2, b1) changes; the certificate
+    (gap <= 0 and Delta_t >= 0) holds for 0.9 <= 0.99 and breaks for 0.99 > 0.9."""
     rng = np.random.default_rng(5)
     A, b = rng.normal(size=(40, 8)), rng.normal(size=40) * 3
     f = lambda x: 0.5 * np.sum((A @ x - b) ** 2) / 40
     gf = lambda x: A.T @ (A @ x - b) / 40
-    path = L.lion_k_iterates(gf, np.zeros(8), lr=0.05, steps=300, weight_decay=0.5)
-    cert = L.discrete_certificate(path, f=f, grad_f=gf, kernel="sign", lr=0.05, lam=0.5, b1=0.9,
-                                  b2=0.99, implicit=False)
-    assert cert.gap.max() <= 1e-12 and cert.delta.min() >= 0
-    bad = L.lion_k_iterates(gf, np.zeros(8), lr=0.05, steps=300, weight_decay=0.5, b1=0.99,
-                            b2=0.9, implicit=True)
-    cert = L.discrete_certificate(bad, f=f, grad_f=gf, kernel="dead_zone", lr=0.05, lam=0.5,
-                                  b1=0.99, b2=0.9)
-    assert cert.gap.max() > 1e-10 or cert.delta.min() < -1e-10
+    kw = dict(lr=0.05, lam=0.5)
+    for (b1, b2), holds in [((0.9, 0.99), True), ((0.99, 0.9), False)]:
+        path = L.lion_k_iterates(gf, np.zeros(8), lr=0.05, steps=300, weight_decay=0.5, b1=b1,
+                                 b2=b2, kernel=kernel, implicit=implicit)
+        cert = L.discrete_certificate(path, f=f, grad_f=gf, kernel=kernel, b1=b1, b2=b2,
+                                      implicit=implicit, **kw)
+        ok = bool(cert.gap.max() <= 1e-12 and cert.delta.min() >= -1e-12)
+        assert ok is holds, (b1, b2, cert.gap.max(), cert.delta.min())
+
+
+def test_discrete_a_closed_form():
+    """a(eps = 0.01, lambda = 1, b = (0.9, 0.99)) = 0.009/0.011 = 9/11 exactly."""
+    from fractions import Fraction
+
+    a = Fraction(1, 100) * Fraction(9, 10) / (Fraction(1, 100) * Fraction(1, 10)
+                                              + Fraction(1, 100))
+    assert a == Fraction(9, 11)
+    assert_allclose(L.discrete_a(0.01, 1.0, 0.9, 0.99), 9 / 11, rtol=1e-15)
+    with pytest.raises(ValueError, match="b2 must lie in \\[0, 1\\)"):
+        L.discrete_a(0.01, 0.0, 0.9, 1.0)
+
+
+def test_phase_one_entry_in_the_outward_pushed_case_is_the_recursion_itself():
+    """Explicit Lion with the sign step pushing outwards: D_t = (1 - eps lambda)^t D_0
+    exactly (the bound is the recursion), entry into tau = 1e-3 at step 388 from D_0 = 2.5 at
+    eps lambda = 0.02; in continuous time the tight case follows e^{-lambda t} (ODE accuracy)."""
+    from sims import runner
+
+    r = runner.run_sim("lion_entry", scale="quick")
+    n = int(r["first_entry"])
+    assert n == 388 == int(r["predicted_entry"])
+    assert_allclose(r["dist_discrete"][:n], r["bound_discrete"][:n], rtol=1e-12)
+    assert_allclose(r["ratio_tight"], 1.0, atol=1e-6)
 
 
 def test_entry_bound_and_time():

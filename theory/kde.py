@@ -38,6 +38,7 @@ __all__ = [
     "regime_code", "annealed_moment", "legendre_cost", "stable_index_general", "hypercube_phi",
     "rate_function", "u_min", "h_KL", "kl_per_dim", "kl_min_per_dim", "h_KL_reverse",
     "h_collapse", "log_density_per_dim", "alpha_var", "kappa_clt", "kappa_stable",
+    "log_h_G", "log_stable_index",
     "neff_exponent", "pd_mean_yk", "pd_mean_y2", "pd_second_moment_y2", "pd_mean_pmax",
     "var_log_density", "n_points", "loglinear_cells", "ncx2_logcdf", "ncx2_lower_quantile",
     "nn_quantile", "edge_slope", "h_G_eff",
@@ -143,6 +144,34 @@ def t_star(alpha, r2=1.0):
     vectorised bisection in ``s = -ln t`` (the function is increasing in ``s``) followed by two
     Newton steps; accurate to machine precision.
     """
+    s = _solve_s(alpha, r2)
+    return _out(_exp_checked(-s, "t*", alpha))
+
+
+# smallest positive normal float64: results below it lose precision or underflow to 0
+_TINY_LOG = math.log(np.finfo(float).tiny)
+_HUGE_LOG = math.log(np.finfo(float).max)
+
+
+def _exp_checked(log_value, name: str, alpha) -> np.ndarray:
+    """``exp(log_value)``, or a ValueError when it leaves the normal float64 range.
+
+    Extreme but legal alpha (e.g. 1e3) gives thresholds like e^{-1000}; returning the silent
+    0 (or inf) of an underflow would be wrong, so the error names alpha and the log value.
+    """
+    log_value = np.asarray(log_value, float)
+    bad = (log_value < _TINY_LOG) | (log_value > _HUGE_LOG)
+    if np.any(bad):
+        worst = float(np.asarray(alpha, float)[np.argmax(bad)] if np.ndim(alpha) else alpha)
+        raise ValueError(
+            f"{name} = exp({float(log_value[bad].flat[0]):.6g}) is outside the float64 range at "
+            f"alpha = {worst:g}; float64 results need roughly alpha <= 350 for t*, u_min, mu "
+            f"and alpha <= 700 for h_G, h_CLT, h_KL, h_C (use log_h_G / log_stable_index)")
+    return np.exp(log_value)
+
+
+def _solve_s(alpha, r2=1.0) -> np.ndarray:
+    """``s* = -ln t*`` (accurate for every alpha > 0, also where t* itself underflows)."""
     alpha = _positive(alpha, "alpha")
     r2 = _positive(r2, "r2")
     alpha, r2 = np.broadcast_arrays(alpha, r2)
@@ -165,11 +194,25 @@ def t_star(alpha, r2=1.0):
     s = 0.5 * (lo + hi)
     for _ in range(2):
         s = s - g(s) / dg(s)
-    return _out(np.exp(-s))
+    return s
 
 
 def _s_star(alpha, r2=1.0):
-    return -np.log(np.asarray(t_star(alpha, r2)))
+    return _solve_s(alpha, r2)
+
+
+def log_h_G(alpha, r2=1.0):
+    """``ln h_G(alpha) = -s*/2 - 1/2 ln(1 - e^{-s*})`` with ``s* = -ln t*``: finite for every
+    alpha > 0 (h_G itself underflows float64 beyond alpha ~ 700)."""
+    s = _s_star(alpha, r2)
+    return _out(-0.5 * s - 0.5 * np.log(-np.expm1(-s)))
+
+
+def log_stable_index(alpha, h, r2=1.0):
+    """``ln mu(alpha, h) = 2 ln h + s* + ln(1 - e^{-s*})``: finite for every alpha, h > 0."""
+    h = _positive(h, "h")
+    s = _s_star(alpha, r2)
+    return _out(2 * np.log(h) + s + np.log(-np.expm1(-s)))
 
 
 def h_G(alpha, r2=1.0):
@@ -192,10 +235,11 @@ def h_G(alpha, r2=1.0):
     The existence of the threshold is the paper's (abstract); the closed form is derived in
     the note (R3): ``h_G^2 = t*/(1 - t*)`` solves ``alpha = Sigma(1; h)``.  Examples:
     ``h_G(0.5) = 0.65215``, ``h_G(1) = 0.37211``.  Asymptotes: ``h_G^2 ~ e^{-2 alpha}``
-    (alpha -> inf), ``h_G^2 ~ sqrt(3 / (4 alpha))`` (alpha -> 0).
+    (alpha -> inf), ``h_G^2 ~ sqrt(3 / (4 alpha))`` (alpha -> 0).  Computed from
+    :func:`log_h_G`, so it is accurate wherever h_G is a normal float64 (alpha up to ~700) and
+    raises ValueError beyond, never a silent 0.
     """
-    s = _s_star(alpha, r2)
-    return _out(1.0 / np.sqrt(np.expm1(s)))
+    return _out(_exp_checked(log_h_G(alpha, r2), "h_G", alpha))
 
 
 def h_CLT(alpha, r2=1.0):
@@ -260,15 +304,16 @@ def stable_index(alpha, h, r2=1.0):
     Derived (note R2): ``mu`` solves ``alpha = Sigma(mu; h)``; with ``t*`` fixed by ``alpha``,
     ``mu = h^2 (1 - t*) / t*``.  Example ``mu(0.5, 0.8) = 1.5048``.
     """
-    h = _positive(h, "h")
-    s = _s_star(alpha, r2)
-    return _out(h * h * np.expm1(s))
+    return _out(_exp_checked(log_stable_index(alpha, h, r2), "mu", alpha))
 
 
 def regime_code(alpha, h, r2=1.0):
-    """Integer regime map: 0 = CLT (mu > 2), 1 = alpha-stable (1 < mu <= 2), 2 = condensed."""
-    mu = np.asarray(stable_index(alpha, h, r2))
-    return np.where(mu > 2, 0, np.where(mu > 1, 1, 2))
+    """Integer regime map: 0 = CLT (mu > 2), 1 = alpha-stable (1 < mu <= 2), 2 = condensed.
+
+    Decided on ``ln mu`` (:func:`log_stable_index`), so it is defined for every alpha, h > 0.
+    """
+    log_mu = np.asarray(log_stable_index(alpha, h, r2))
+    return np.where(log_mu > math.log(2), 0, np.where(log_mu > 0, 1, 2))
 
 
 def regime(alpha, h, r2=1.0) -> str:
@@ -356,8 +401,13 @@ def u_min(alpha):
     -----
     Derived (note R3): ``u_min = t* (1 + t*)``; ``u_min(0.5) = 0.38743``.
     """
-    t = np.asarray(t_star(alpha))
-    return _out(t * (1 + t))
+    s = _s_star(alpha)
+    return _out(_exp_checked(-s, "u_min", alpha) * (1 + np.exp(-s)))
+
+
+def _log_u_min(alpha) -> np.ndarray:
+    s = _s_star(alpha)
+    return -s + np.log1p(np.exp(-s))
 
 
 def h_KL(alpha):
@@ -376,52 +426,71 @@ def h_KL(alpha):
     ``t (1 + t) < t / (1 - t)``, ``h_KL < h_G`` for every alpha: the optimum is condensed.
     For the reverse direction see :func:`h_KL_reverse`.
     """
-    return _out(np.sqrt(np.asarray(u_min(alpha))))
+    return _out(_exp_checked(0.5 * _log_u_min(alpha), "h_KL", alpha))
 
 
-def log_density_per_dim(h, alpha):
+def _u_over_h2(alpha, h) -> np.ndarray:
+    """``u_min(alpha) / h^2`` in log space (both factors may underflow at extreme alpha)."""
+    return np.exp(_log_u_min(alpha) - 2 * np.log(h))
+
+
+def log_density_per_dim(alpha, h):
     """Quenched limit of ``(1/d) ln rho_hat(x)`` for a typical ``x`` (note R4-R6, derived).
 
     ``-1/2 ln(2 pi (1 + h^2)) - 1/(2 (1 + h^2))`` for ``h >= h_G`` (the smoothed density), and
     ``-alpha - 1/2 ln(2 pi h^2) - u_min / (2 h^2)`` for ``h < h_G`` (nearest point dominates).
+    Arguments in the module's order ``(alpha, h)``.
     """
-    h = _positive(h, "h")
     alpha = _positive(alpha, "alpha")
-    h, alpha = np.broadcast_arrays(h, alpha)
+    h = _positive(h, "h")
+    alpha, h = np.broadcast_arrays(alpha, h)
     h2 = h * h
     smooth = -0.5 * np.log(2 * np.pi * (1 + h2)) - 0.5 / (1 + h2)
-    cond = -alpha - 0.5 * np.log(2 * np.pi * h2) - np.asarray(u_min(alpha)) / (2 * h2)
-    return _out(np.where(h >= np.asarray(h_G(alpha)), smooth, cond))
+    cond = -alpha - 0.5 * np.log(2 * np.pi * h2) - 0.5 * _u_over_h2(alpha, h)
+    return _out(np.where(np.log(h) >= np.asarray(log_h_G(alpha)), smooth, cond))
 
 
-def kl_per_dim(h, alpha):
+def kl_per_dim(alpha, h):
     """Forward KL per dimension, ``lim (1/d) E_x E_data ln(rho(x) / rho_hat(x))``.
 
     Notes
     -----
     Derived (note R7): ``1/2 ln(1 + h^2) + 1/(2 (1 + h^2)) - 1/2`` for ``h >= h_G`` and
     ``alpha - 1/2 + ln h + u_min / (2 h^2)`` for ``h <= h_G``; the branches join with a
-    continuous first derivative at ``h_G`` (see :func:`symbolic_checks`).
+    continuous first derivative at ``h_G`` (see :func:`symbolic_checks`).  Arguments
+    ``(alpha, h)``.
     """
-    return _out(-0.5 * np.log(2 * np.pi) - 0.5 - np.asarray(log_density_per_dim(h, alpha)))
+    return _out(-0.5 * np.log(2 * np.pi) - 0.5 - np.asarray(log_density_per_dim(alpha, h)))
 
 
 def kl_min_per_dim(alpha):
     """Minimum of :func:`kl_per_dim`: ``alpha + 1/2 ln u_min`` (derived, note R7).
 
-    ``kl_min_per_dim(0.5) = 0.025886``.
+    ``kl_min_per_dim(0.5) = 0.025886``.  At the root ``2 alpha = s* - t* + t*^2`` this equals
+    ``(ln(1 + t*) - t* + t*^2) / 2 = t*^2/4 + t*^3/6 + ...``, evaluated in that form (the
+    difference ``alpha + 1/2 ln u_min`` cancels catastrophically for large alpha); a value
+    below the float64 range (alpha > ~175) raises ValueError instead of returning 0.
     """
     alpha = _positive(alpha, "alpha")
-    return _out(alpha + 0.5 * np.log(np.asarray(u_min(alpha))))
+    s = _s_star(alpha)
+    _exp_checked(2 * (-s) - math.log(4.0), "kl_min_per_dim ~ t*^2/4", alpha)
+    t = np.exp(-s)
+    small = t < 1e-3
+    ts = np.where(small, t, 0.0)
+    # (ln(1+t) - t + t^2)/2 by its series t^2/4 + t^3/6 - t^4/8 + t^5/10 for small t
+    series = ts * ts * (0.25 + ts * (1 / 6 + ts * (-1 / 8 + ts / 10)))
+    direct = 0.5 * (np.log1p(t) - t + t * t)
+    return _out(np.where(small, series, direct))
 
 
 def h_collapse(alpha):
     """``h_C = (e^{2 alpha} - 1)^{-1/2}``: below it a KDE *sample* sits on its nearest datum.
 
     Derived (note R7); the diffusion-model "collapse" bandwidth.  ``h_C(0.5) = 0.7629``.
+    Evaluated as ``e^{-alpha} / sqrt(1 - e^{-2 alpha})`` (no overflow).
     """
     alpha = _positive(alpha, "alpha")
-    return _out(1.0 / np.sqrt(np.expm1(2 * alpha)))
+    return _out(_exp_checked(-alpha - 0.5 * np.log(-np.expm1(-2 * alpha)), "h_C", alpha))
 
 
 def h_KL_reverse(alpha):
@@ -450,40 +519,43 @@ def alpha_var(h):
     return _out(np.asarray(annealed_moment(2.0, h)) - 2 * np.asarray(annealed_moment(1.0, h)))
 
 
-def kappa_clt(h, alpha):
+def kappa_clt(alpha, h):
     """Typical relative-fluctuation exponent (CLT regime): ``(phi(2) - 2 phi(1) - alpha) / 2``.
 
-    Derived (note R4): relative fluctuations of ``Z`` scale as ``e^{kappa d}``.
+    Derived (note R4): relative fluctuations of ``Z`` scale as ``e^{kappa d}``.  Arguments
+    ``(alpha, h)``.
     """
-    return _out(0.5 * (np.asarray(alpha_var(h)) - _positive(alpha, "alpha")))
+    alpha = _positive(alpha, "alpha")
+    return _out(0.5 * (np.asarray(alpha_var(h)) - alpha))
 
 
-def kappa_stable(h, alpha):
+def kappa_stable(alpha, h):
     """Relative-fluctuation exponent in the stable regime, ``-u_min/(2h^2) - alpha - phi(1)``.
 
-    Derived (note R5); equals :func:`kappa_clt` at ``h_CLT`` and 0 at ``h_G``.
+    Derived (note R5); equals :func:`kappa_clt` at ``h_CLT`` and 0 at ``h_G``.  Arguments
+    ``(alpha, h)``.
     """
-    h = _positive(h, "h")
     alpha = _positive(alpha, "alpha")
-    return _out(-np.asarray(u_min(alpha)) / (2 * h * h) - alpha
-                - np.asarray(annealed_moment(1.0, h)))
+    h = _positive(h, "h")
+    return _out(-0.5 * _u_over_h2(alpha, h) - alpha - np.asarray(annealed_moment(1.0, h)))
 
 
-def neff_exponent(h, alpha):
+def neff_exponent(alpha, h):
     """``lim (1/d) ln(1 / Y_2)``: growth rate of the effective number of points ``N_eff``.
 
     Notes
     -----
     Derived (note R4-R6): ``alpha - alpha_var(h)`` in the CLT regime, ``-2 kappa_stable`` in
-    the stable regime, 0 when condensed.  ``neff_exponent(1.0, 0.5) = 0.1895``.
+    the stable regime, 0 when condensed.  ``neff_exponent(0.5, 1.0) = 0.1895``.  Arguments
+    ``(alpha, h)``; the regime is decided on ``ln mu``, so every alpha, h > 0 is accepted.
     """
-    h = _positive(h, "h")
     alpha = _positive(alpha, "alpha")
-    h, alpha = np.broadcast_arrays(h, alpha)
-    mu = np.asarray(stable_index(alpha, h))
+    h = _positive(h, "h")
+    alpha, h = np.broadcast_arrays(alpha, h)
+    log_mu = np.asarray(log_stable_index(alpha, h))
     clt = alpha - np.asarray(alpha_var(h))
-    st = -2 * np.asarray(kappa_stable(h, alpha))
-    return _out(np.where(mu >= 2, clt, np.where(mu > 1, st, 0.0)))
+    st = -2 * np.asarray(kappa_stable(alpha, h))
+    return _out(np.where(log_mu >= math.log(2), clt, np.where(log_mu > 0, st, 0.0)))
 
 
 # --------------------------------------------------------------------------- R6: condensed phase
@@ -552,8 +624,12 @@ def var_log_density(alpha, h):
     ``(pi^2 / 6) (1 / mu^2 - 1)`` for ``mu = h^2 / h_G^2 < 1`` (O(1), independent of d), and
     0 for ``mu >= 1`` (where it vanishes exponentially in d).
     """
-    mu = np.asarray(stable_index(alpha, h))
-    return _out(np.where(mu < 1, np.pi ** 2 / 6 * (1 / np.minimum(mu, 1) ** 2 - 1), 0.0))
+    log_mu = np.asarray(log_stable_index(alpha, h))
+    inv_mu2 = np.exp(-2 * np.minimum(log_mu, 0.0))
+    if np.any(~np.isfinite(inv_mu2)):
+        raise ValueError("var_log_density: 1/mu^2 overflows float64 (h far below h_G); "
+                         "use log_stable_index")
+    return _out(np.where(log_mu < 0, np.pi ** 2 / 6 * (inv_mu2 - 1), 0.0))
 
 
 # --------------------------------------------------------------------------- finite (d, n)

@@ -35,9 +35,8 @@ Predicts. ICLR 2024, arXiv:2310.05898.
 X. Chen et al. Symbolic Discovery of Optimization Algorithms. NeurIPS 2023, arXiv:2302.06675.
 """
 
-from __future__ import annotations
-
 import dataclasses
+import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -52,6 +51,20 @@ import optax
 
 def _xp(x):
     return jnp if isinstance(x, jax.Array) else np
+
+
+def _concrete(value) -> float | None:
+    """``float(value)`` for a concrete number; None for a traced value, an array or a schedule.
+
+    Hyperparameters arrive as tracers under ``jax.jit`` + ``optax.inject_hyperparams``:
+    they are validated only when they are concrete (as optax does).
+    """
+    if value is None or callable(value) or isinstance(value, jax.core.Tracer):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +87,8 @@ class Kernel:
         dom K* is the whole space.
     constraint : str
         The problem Lion-K solves, in words.
+    params : tuple of (name, value)
+        The kernel's parameters (``p``, ``delta``, ``e``).
     """
 
     name: str
@@ -120,11 +135,15 @@ def l2_kernel() -> Kernel:
                   _zero_subgrad, gauge, "||x||_2 <= 1/lambda")
 
 
-def lp_kernel(p: float = 1.5) -> Kernel:
-    """K = ||x||_p, 1 < p <= 2 (Lion-l_p); K* = indicator of the l_q unit ball, 1/p + 1/q = 1."""
-    if not 1 < p <= 2:
+def lp_kernel(p=1.5) -> Kernel:
+    """K = ||x||_p, 1 < p <= 2 (Lion-l_p); K* = indicator of the l_q unit ball, 1/p + 1/q = 1.
+
+    ``p`` may be a traced JAX scalar (``optax.inject_hyperparams``); it is validated when
+    concrete.
+    """
+    pc = _concrete(p)
+    if pc is not None and not 1 < pc <= 2:
         raise ValueError(f"p must lie in (1, 2], got {p}")
-    q = p / (p - 1)
 
     def grad(m):
         xp = _xp(m)
@@ -133,9 +152,12 @@ def lp_kernel(p: float = 1.5) -> Kernel:
         safe = xp.where(norm > 0, norm, 1.0)
         return xp.where(norm > 0, xp.sign(m) * (a / safe) ** (p - 1), 0.0 * m)
 
+    q = None if pc is None else pc / (pc - 1)
     gauge = lambda z: np.sum(np.abs(z) ** q) ** (1 / q)
     return Kernel("lp", lambda m: np.sum(np.abs(m) ** p) ** (1 / p), grad, _indicator(gauge),
-                  _zero_subgrad, gauge, f"||x||_{q:g} <= 1/lambda", (("p", p),))
+                  _zero_subgrad, gauge,
+                  "||x||_q <= 1/lambda" if q is None else f"||x||_{q:g} <= 1/lambda",
+                  (("p", p),))
 
 
 def quadratic_kernel() -> Kernel:
@@ -145,13 +167,18 @@ def quadratic_kernel() -> Kernel:
                   "ridge: + (lambda/2)||x||^2")
 
 
-def huber_kernel(delta: float = 1.0) -> Kernel:
+def _check_positive(value, name: str) -> None:
+    v = _concrete(value)
+    if v is not None and not v > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+
+
+def huber_kernel(delta=1.0) -> Kernel:
     """K = delta sum huber(x/delta), grad K = clip(x/delta, -1, 1) (optax mode='refined').
 
     K*(z) = (delta/2)||z||^2 on the l_inf unit ball: ridge (delta lambda/2)||x||^2 plus the box.
     """
-    if not delta > 0:
-        raise ValueError(f"delta must be > 0, got {delta}")
+    _check_positive(delta, "delta")
 
     def K(m):
         u = np.abs(np.asarray(m, float)) / delta
@@ -169,12 +196,13 @@ def huber_kernel(delta: float = 1.0) -> Kernel:
                   (("delta", delta),))
 
 
-def dead_zone_kernel(e: float = 0.1) -> Kernel:
+def dead_zone_kernel(e=0.1) -> Kernel:
     """K = sum max(|x_i| - e, 0), grad K = sign(x) 1{|x| > e}: sparse Lion.
 
     K*(z) = e ||z||_1 on the l_inf unit ball: lasso e||x||_1 plus the box.
     """
-    if not e >= 0:
+    ec = _concrete(e)
+    if ec is not None and not ec >= 0:
         raise ValueError(f"e must be >= 0, got {e}")
     gauge = lambda z: np.max(np.abs(z))
 
@@ -191,13 +219,12 @@ def dead_zone_kernel(e: float = 0.1) -> Kernel:
                   "box ||x||_inf <= 1/lambda + lasso e||x||_1", (("e", e),))
 
 
-def smooth_sign_kernel(delta: float = 0.05) -> Kernel:
+def smooth_sign_kernel(delta=0.05) -> Kernel:
     """K = delta sum log cosh(x/delta), grad K = tanh(x/delta) (optax mode='smooth').
 
     K*(z) = (delta/2) sum[(1+z) log(1+z) + (1-z) log(1-z)] on |z_i| < 1 (a barrier for the box).
     """
-    if not delta > 0:
-        raise ValueError(f"delta must be > 0, got {delta}")
+    _check_positive(delta, "delta")
 
     def K(m):
         u = np.abs(np.asarray(m, float)) / delta
@@ -235,31 +262,43 @@ def relativistic_kernel() -> Kernel:
                   "ball barrier - (1/lambda) sqrt(1 - lambda^2 ||x||^2)")
 
 
-def _as_matrix(m):
-    return m.reshape(m.shape[0], -1) if m.ndim >= 2 else m.reshape(-1, 1)
+def as_matrices(m):
+    """The matrices the nuclear kernel acts on: the rule for tensors of any rank.
+
+    * ndim 0 or 1: one column vector (so msign(x) = x/||x||_2, K = ||x||_2);
+    * ndim 2: the matrix itself;
+    * ndim > 2: a stack of matrices over the last two axes; the leading axes are batch axes
+      (stacked / scanned layers, per-tap conv kernels ``(kh, kw, in, out)``), as with
+      ``optax.contrib.muon`` with ``MuonDimensionNumbers(reduction_axis=-2, output_axis=-1)``.
+      K is the sum of the nuclear norms and dom K* asks every matrix of the stack for
+      ``||X||_op <= 1``.
+    """
+    return m.reshape(-1, 1) if m.ndim < 2 else m
 
 
 def nuclear_kernel() -> Kernel:
     """K = ||X||_* (nuclear norm), grad K = msign(X) = U V^T: Muon.
 
     K* = indicator of the spectral-norm unit ball, so Lion-K solves min f s.t.
-    ||X||_op <= 1/lambda.  Leaves with ndim != 2 are treated as matrices with their first axis
-    as rows (vectors as columns, for which msign(x) = x/||x||).
+    ||X||_op <= 1/lambda.  Tensors that are not matrices follow :func:`as_matrices`
+    (vectors as columns, ndim > 2 as a stack over the last two axes).
     """
 
     def grad(m):
         xp = _xp(m)
-        mat = _as_matrix(m)
+        mat = as_matrices(m)
         u, s, vt = xp.linalg.svd(mat, full_matrices=False)
-        tol = s[..., :1] * max(mat.shape) * (1e-6 if xp is jnp else 1e-13)
+        tol = s[..., :1] * max(mat.shape[-2:]) * (1e-6 if xp is jnp else 1e-13)
         keep = (s > tol).astype(mat.dtype)
-        return ((u * keep) @ vt).reshape(m.shape)
+        return ((u * keep[..., None, :]) @ vt).reshape(m.shape)
 
     def K(m):
-        return float(np.sum(np.linalg.svd(_as_matrix(np.asarray(m, float)), compute_uv=False)))
+        return float(np.sum(np.linalg.svd(as_matrices(np.asarray(m, float)),
+                                          compute_uv=False)))
 
     def gauge(z):
-        return float(np.linalg.norm(_as_matrix(np.asarray(z, float)), 2))
+        return float(np.max(np.linalg.norm(as_matrices(np.asarray(z, float)), 2,
+                                           axis=(-2, -1))))
 
     return Kernel("nuclear", K, grad, _indicator(gauge), _zero_subgrad, gauge,
                   "||X||_op <= 1/lambda")
@@ -273,83 +312,132 @@ KERNELS: dict[str, Callable[..., Kernel]] = {
 
 
 def get_kernel(kernel: str | Kernel, **params) -> Kernel:
-    """The kernel named ``kernel`` (with parameters such as ``p``, ``delta``, ``e``)."""
+    """The kernel named ``kernel`` with its parameters by name (``p``, ``delta``, ``e``).
+
+    ``get_kernel("lp", p=1.2)``; parameters given as None take the kernel's default. A
+    parameter the kernel does not have raises ValueError naming it.
+    """
+    params = {k: v for k, v in params.items() if v is not None}
     if isinstance(kernel, Kernel):
         if params:
-            raise ValueError("kernel parameters are only accepted with a kernel name")
+            raise ValueError(f"kernel parameters {sorted(params)} are only accepted with a "
+                             f"kernel name, not with a Kernel instance")
         return kernel
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {sorted(KERNELS)} or a Kernel, got {kernel!r}")
-    return KERNELS[kernel](**params)
+    factory = KERNELS[kernel]
+    accepted = set(inspect.signature(factory).parameters)
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ValueError(f"kernel {kernel!r} takes parameters {sorted(accepted) or 'none'}, "
+                         f"got {unknown}")
+    return factory(**params)
 
 
 # --------------------------------------------------------------------------- 2. the optimizer
 
 
 class ScaleByLionKState(NamedTuple):
+    """State of :func:`scale_by_lion_k`: the same leaves, in the same order, as
+    ``optax.ScaleByLionState`` (so an ``optax.lion`` checkpoint restores leaf by leaf)."""
+
     count: jax.Array
-    mu: Any  # EMA of +g (implementation convention)
+    mu: optax.Updates  # EMA of +g (implementation convention)
 
 
-def _check_unit(value: float, name: str) -> None:
-    if not 0.0 <= float(value) <= 1.0:
+def _check_unit(value, name: str, *, closed: bool = True) -> None:
+    v = _concrete(value)
+    if v is None:
+        return
+    if closed and not 0.0 <= v <= 1.0:
         raise ValueError(f"{name} must lie in [0, 1], got {value}")
+    if not closed and not 0.0 <= v < 1.0:
+        raise ValueError(f"{name} must lie in [0, 1), got {value} (with {name} = 1 the "
+                         f"momentum never sees a gradient)")
 
 
-def scale_by_lion_k(kernel: str | Kernel = "sign", b1: float = 0.9, b2: float = 0.99,
-                    mu_dtype=None) -> optax.GradientTransformation:
+def scale_by_lion_k(kernel: str | Kernel = "sign", b1: jax.typing.ArrayLike = 0.9,
+                    b2: jax.typing.ArrayLike = 0.99, mu_dtype: Any | None = None, *,
+                    p: jax.typing.ArrayLike | None = None,
+                    delta: jax.typing.ArrayLike | None = None,
+                    e: jax.typing.ArrayLike | None = None) -> optax.GradientTransformation:
     """The direction of Lion-K: ``grad K(b1 mu + (1 - b1) g)``, then ``mu <- b2 mu + (1-b2) g``.
 
-    For ``kernel="sign"`` this is ``optax.scale_by_lion``.  The kernel is applied to each leaf
-    (tensor) separately, so for non-separable K (l2, lp, nuclear) the constraint set is the
-    product over tensors of the per-tensor sets.
+    For ``kernel="sign"`` this is ``optax.scale_by_lion`` (bit for bit).  The kernel is applied
+    to each leaf (tensor) separately, so for non-separable K (l2, lp, nuclear) the constraint
+    set is the product over tensors of the per-tensor sets; the nuclear kernel acts on tensors
+    of rank != 2 as :func:`as_matrices` says.  ``p``, ``delta``, ``e`` are the kernel's
+    parameters by name (``kernel="lp", p=1.2``).
+
+    Every numeric argument may be a traced JAX scalar (``jax.jit``,
+    ``optax.inject_hyperparams``); it is validated when concrete.  16-bit parameters get their
+    direction computed in float32 (``jnp.linalg.svd`` has no 16-bit CPU kernel) and returned
+    in the gradient's dtype.
     """
     _check_unit(b1, "b1")
-    _check_unit(b2, "b2")
-    grad_k = get_kernel(kernel).grad
+    _check_unit(b2, "b2", closed=False)
+    grad_k = get_kernel(kernel, p=p, delta=delta, e=e).grad
+    mu_dtype = None if mu_dtype is None else jax.dtypes.canonicalize_dtype(mu_dtype)
+
+    def direction(g, m):
+        c = (1.0 - b1) * g + b1 * m
+        work = jnp.promote_types(c.dtype, jnp.float32)
+        return grad_k(c.astype(work)).astype(g.dtype)
 
     def init_fn(params):
-        mu = jax.tree_util.tree_map(lambda p: jnp.zeros_like(p, dtype=mu_dtype or p.dtype),
-                                    params)
-        return ScaleByLionKState(count=jnp.zeros([], jnp.int32), mu=mu)
+        return ScaleByLionKState(count=jnp.zeros([], jnp.int32),
+                                 mu=optax.tree.zeros_like(params, dtype=mu_dtype))
 
     def update_fn(updates, state, params=None):
         del params
-        direction = jax.tree_util.tree_map(
-            lambda g, m: grad_k(b1 * m + (1.0 - b1) * g).astype(g.dtype), updates, state.mu)
-        mu = jax.tree_util.tree_map(lambda g, m: (b2 * m + (1.0 - b2) * g).astype(m.dtype),
-                                    updates, state.mu)
-        count = optax.safe_int32_increment(state.count)
-        return direction, ScaleByLionKState(count=count, mu=mu)
+        out = jax.tree.map(direction, updates, state.mu)
+        mu = jax.tree.map(lambda g, m: ((1.0 - b2) * g + b2 * m).astype(m.dtype), updates,
+                          state.mu)
+        return out, ScaleByLionKState(count=optax.safe_int32_increment(state.count), mu=mu)
 
     return optax.GradientTransformation(init_fn, update_fn)
 
 
-def lion_k(learning_rate, *, b1: float = 0.9, b2: float = 0.99, weight_decay: float = 0.0,
-           kernel: str | Kernel = "sign", mask=None, mu_dtype=None
+def lion_k(learning_rate: optax.ScalarOrSchedule, b1: jax.typing.ArrayLike = 0.9,
+           b2: jax.typing.ArrayLike = 0.99, mu_dtype: Any | None = None,
+           weight_decay: optax.ScalarOrSchedule = 0.0,
+           mask: Any | Callable[[optax.Params], Any] | None = None, *,
+           kernel: str | Kernel = "sign", p: jax.typing.ArrayLike | None = None,
+           delta: jax.typing.ArrayLike | None = None, e: jax.typing.ArrayLike | None = None
            ) -> optax.GradientTransformation:
-    """Lion-K as a drop-in optax optimizer.
+    """Lion-K as a drop-in optax optimizer (positional order of ``optax.lion``).
 
     Parameters
     ----------
-    learning_rate : float or optax schedule
+    learning_rate : float, JAX scalar or optax schedule
         The step size eta (>= 0).
-    b1, b2 : float in [0, 1]
-        b1 mixes the current gradient into the step, b2 is the decay of the stored momentum.
-        The discrete Lyapunov certificate needs ``b1 <= b2`` (Lion's defaults satisfy it).
-    weight_decay : float >= 0
-        Decoupled weight decay lambda; the decay per step is ``learning_rate * weight_decay``.
-    kernel : str or Kernel
-        "sign" (Lion), "l2", "lp", "nuclear" (Muon), "huber", "dead_zone", "smooth_sign",
-        "quadratic", "relativistic", or a :class:`Kernel`.
+    b1 : float in [0, 1]
+        Weight of the stored momentum in the step (``1 - b1`` is the current gradient's).
+    b2 : float in [0, 1)
+        Decay of the stored momentum. The discrete Lyapunov certificate needs ``b1 <= b2``
+        (Lion's defaults satisfy it).
+    mu_dtype : dtype, optional
+        Dtype of the momentum (default: the parameters').
+    weight_decay : float >= 0, JAX scalar or optax schedule
+        Decoupled weight decay lambda; the decay per step is ``learning_rate * weight_decay``,
+        which must stay below 1 (checked when both are concrete numbers).  Default 0 (optax.lion
+        defaults to 1e-3).
     mask : optional
         As in ``optax.add_decayed_weights``: which leaves are decayed.
+    kernel : str or Kernel, keyword-only
+        "sign" (Lion), "l2", "lp", "nuclear" (Muon), "huber", "dead_zone", "smooth_sign",
+        "quadratic", "relativistic", or a :class:`Kernel`.
+    p, delta, e : keyword-only, optional
+        Kernel parameters by name: ``p`` of "lp" (in (1, 2]), ``delta`` of "huber" and
+        "smooth_sign" (> 0), ``e`` of "dead_zone" (>= 0).
 
     Returns
     -------
     optax.GradientTransformation
-        ``chain(scale_by_lion_k, add_decayed_weights(weight_decay), scale_by_learning_rate)``,
-        i.e. ``x <- x - eta (grad K(b1 mu + (1-b1) g) + lambda x)``.
+        ``chain(scale_by_lion_k, add_decayed_weights(weight_decay, mask),
+        scale_by_learning_rate(learning_rate))``, i.e.
+        ``x <- x - eta (grad K(b1 mu + (1-b1) g) + lambda x)``; its state has the leaves of
+        ``optax.lion``'s state in the same order.
 
     Notes
     -----
@@ -358,13 +446,26 @@ def lion_k(learning_rate, *, b1: float = 0.9, b2: float = 0.99, weight_decay: fl
     ``min f(x)`` subject to ``||x||_inf <= 1/lambda`` (the paper's headline claim, read in the
     abstract). With a constant step the iterates chatter at amplitude O(eta) around the
     solution; decay the step (e.g. a cosine schedule) to converge.
+
+    Every numeric hyperparameter may be traced (``optax.inject_hyperparams`` under
+    ``jax.jit``) and is validated only when concrete.
+
+    References
+    ----------
+    L. Chen, B. Liu, K. Liang, Q. Liu, arXiv:2310.05898 (2024); X. Chen et al.,
+    arXiv:2302.06675 (2023).
     """
-    if not callable(learning_rate) and not float(learning_rate) >= 0:
+    lr, wd = _concrete(learning_rate), _concrete(weight_decay)
+    if lr is not None and not lr >= 0:
         raise ValueError(f"learning_rate must be >= 0, got {learning_rate}")
-    if not float(weight_decay) >= 0:
+    if wd is not None and not wd >= 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    if lr is not None and wd is not None and lr * wd >= 1:
+        raise ValueError(f"learning_rate * weight_decay must be < 1 (the step multiplies the "
+                         f"parameters by 1 - learning_rate * weight_decay), got "
+                         f"{learning_rate} * {weight_decay} = {lr * wd:g}")
     return optax.chain(
-        scale_by_lion_k(kernel, b1=b1, b2=b2, mu_dtype=mu_dtype),
+        scale_by_lion_k(kernel, b1, b2, mu_dtype, p=p, delta=delta, e=e),
         optax.add_decayed_weights(weight_decay, mask),
         optax.scale_by_learning_rate(learning_rate),
     )
@@ -395,12 +496,15 @@ def lion_k_iterates(grad_f: Callable, x0, *, lr, steps: int, b1: float = 0.9, b2
     """
     k = get_kernel(kernel)
     _check_unit(b1, "b1")
-    _check_unit(b2, "b2")
+    _check_unit(b2, "b2", closed=False)
     lrs = np.broadcast_to(np.asarray(lr, float), (steps,))
     if np.any(lrs < 0):
         raise ValueError("learning rates must be >= 0")
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    if not implicit and np.any(lrs * weight_decay >= 1):
+        raise ValueError(f"explicit weight decay needs lr * weight_decay < 1, got "
+                         f"{float(np.max(lrs)) * weight_decay:g}")
     x = np.array(x0, float)
     m = np.zeros_like(x) if m0 is None else np.array(m0, float)
     xs, ms, mts = [x.copy()], [m.copy()], [m.copy()]
@@ -474,9 +578,12 @@ def composite_cvxpy(f_expr: Callable, shape, kernel: str | Kernel, weight_decay:
         reg = -params["delta"] / (2 * lam) * cp.sum(cp.entr(1 + z) + cp.entr(1 - z))
     elif k.name == "relativistic":
         reg = -cp.sqrt(1 - cp.sum_squares(lam * flat)) / lam
-    elif k.name == "nuclear":
-        cons.append(cp.sigma_max(x if len(shape) == 2 else cp.reshape(x, (shape[0], -1),
-                                                                     order="C")) <= 1 / lam)
+    elif k.name == "nuclear":  # the rule of as_matrices: column vector, matrix, or a stack
+        if len(shape) < 2:
+            cons.append(cp.norm(flat, 2) <= 1 / lam)
+        else:
+            for idx in np.ndindex(*shape[:-2]):
+                cons.append(cp.sigma_max(x[idx] if idx else x) <= 1 / lam)
     problem = cp.Problem(cp.Minimize(f_expr(x) + reg), cons)
     opts = ({"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol, "max_iter": 500}
             if solver == "CLARABEL" and tol else {})
@@ -585,14 +692,32 @@ def lyapunov(x, m, *, f: Callable, kernel: str | Kernel, lam: float, alpha: floa
     lambda m.x)``, ``c = (1 - eps gamma)/(1 + eps lambda)``; the bracket is the Fenchel-Young
     gap (>= 0) and ``min_m H(x, m) = alpha F(x)``.  Existence: paper (Sec. 3); the exact c is
     derived (papers/lion.md R1). Returns ``inf`` when lambda x is outside dom K*.
+
+    ``lam = 0`` (no weight decay) is accepted: the term (gamma/lambda) K*(lambda x) is replaced
+    by its limit less the constant gamma K*(0)/lambda, which gives the note's R1 special case
+    ``H = alpha f(x) + (1 - eps gamma)(K(m) + K*(0))`` (K*(0) = -min K = 0 for every kernel
+    but "relativistic"); :func:`dissipation` needs no change at lambda = 0.
     """
+    _check_ode(alpha, gamma, lam, eps)
     k = get_kernel(kernel)
     x, m = np.asarray(x, float), np.asarray(m, float)
     ks = k.conj(lam * x)
     if not np.isfinite(ks):
         return np.inf
     c = lyapunov_c(gamma=gamma, lam=lam, eps=eps)
-    return float(alpha * f(x) + gamma / lam * ks + c * (ks + k.K(m) - lam * np.sum(m * x)))
+    return float(alpha * f(x) + gamma * _scaled_conj(k, x, lam, ks)
+                 + c * (ks + k.K(m) - lam * np.sum(m * x)))
+
+
+def _scaled_conj(k: Kernel, x, lam: float, ks: float) -> float:
+    """(1/lambda) K*(lambda x), and at lambda = 0 its limit less the constant K*(0)/lambda.
+
+    K*(lambda x) = K*(0) + lambda <grad K*(0), x> + o(lambda) and grad K*(0) = argmin K = 0
+    for every kernel here (all are even and convex), so the x-dependent part vanishes.
+    """
+    if lam > 0:
+        return ks / lam
+    return 0.0
 
 
 def dissipation(x, m, grad_fx, *, kernel: str | Kernel, lam: float, alpha: float = 1.0,
@@ -631,7 +756,16 @@ def lyapunov_time_derivative(x, m, grad_fx, *, kernel: str | Kernel, lam: float,
 
 
 def discrete_a(lr: float, lam: float, b1: float, b2: float) -> float:
-    """a = eps b1 / (eps lambda (1 - b1) + 1 - b2) of the discrete Lyapunov function (derived)."""
+    """a = eps b1 / (eps lambda (1 - b1) + 1 - b2) of the discrete Lyapunov function (derived).
+
+    Needs eps > 0, lambda >= 0, 0 <= b1 <= 1 and 0 <= b2 < 1 (ValueError otherwise).
+    """
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if not lam >= 0:
+        raise ValueError(f"lam must be >= 0, got {lam}")
+    _check_unit(b1, "b1")
+    _check_unit(b2, "b2", closed=False)
     return lr * b1 / (lr * lam * (1 - b1) + (1 - b2))
 
 
@@ -654,15 +788,17 @@ def discrete_lyapunov(x, m, *, f: Callable, kernel: str | Kernel, lr: float, lam
 
     ``H = f(x) + (1/lambda) K*(lambda x) + a (K*(lambda x) + K(m) - lambda m.x)`` with
     ``a = discrete_a(lr, lam, b1, b2)`` for the implicit scheme (use :func:`effective_lr` for
-    the explicit one). ``m`` in the paper's convention.
+    the explicit one). ``m`` in the paper's convention.  ``lam = 0`` is accepted, with
+    (1/lambda) K*(lambda x) replaced by its limit less the constant K*(0)/lambda (as in
+    :func:`lyapunov`): ``H = f(x) + a (K(m) + K*(0))``, ``a = eps b1/(1 - b2)``.
     """
     k = get_kernel(kernel)
     x, m = np.asarray(x, float), np.asarray(m, float)
+    a = discrete_a(lr, lam, b1, b2)
     ks = k.conj(lam * x)
     if not np.isfinite(ks):
         return np.inf
-    a = discrete_a(lr, lam, b1, b2)
-    return float(f(x) + ks / lam + a * (ks + k.K(m) - lam * np.sum(m * x)))
+    return float(f(x) + _scaled_conj(k, x, lam, ks) + a * (ks + k.K(m) - lam * np.sum(m * x)))
 
 
 def discrete_dissipation(x_next, m_next, mt_next, *, kernel: str | Kernel, lr: float,
