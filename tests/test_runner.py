@@ -171,10 +171,10 @@ def test_record_sims_names_the_sims_a_claim_used(tmp_path, monkeypatch):
     beside the claims built from the same sims."""
     from paper_checks import ledger
 
-    c = next(c for c in ledger.claims(["lion"]) if c.id == "lion.entry_time")
+    c = next(c for c in ledger.claims(["lion"]) if c.id == "lion.toy_entry")
     monkeypatch.setenv("THEORYLAB_RESULTS", str(tmp_path))
     result = c.run("quick")
-    assert result.sims == ("lion_entry",)
+    assert result.sims == ("lion_toy",)
     with runner.record_sims() as used:
         pass
     assert used == set()
