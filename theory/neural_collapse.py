@@ -357,7 +357,7 @@ def ridge_classifier(H, labels, *, lam_W: float) -> np.ndarray:
 def _ridge(H, Y, n, lam_W):
     d = H.shape[0]
     G = H @ H.T + n * lam_W * np.eye(d)
-    return scipy.linalg.solve(G, H @ Y.T, assume_a="pos").T
+    return np.linalg.solve(G, H @ Y.T).T
 
 
 def ufm_objective(W, H, labels, *, lam_W: float, lam_H: float, beta: float = 0.0,
@@ -712,21 +712,31 @@ def central_path_flow(H0, labels, *, lam_W: float, lam_H: float, t_eval, rtol: f
                     rtol=rtol, atol=atol * scale)
     if not sol.success:
         raise RuntimeError(f"central path integration failed: {sol.message}")
-    T = sol.t.size
-    out = {k: np.empty(T) for k in ("nc1t", "sw", "sb", "sws", "sbs", "nc1")}
-    Hs = np.empty((T, d, H0.shape[1])) if keep_H else None
-    for i in range(T):
-        G = unvec(sol.y[:, i], d)
-        e2 = np.exp(2 * sgn * lh * sol.t[i])
-        Sw, Sb = _covs(G, lab, K, n)
-        out["sws"][i], out["sbs"][i] = np.trace(Sw), np.trace(Sb)
-        out["sw"][i], out["sb"][i] = out["sws"][i] / e2, out["sbs"][i] / e2
-        out["nc1t"][i] = out["sws"][i] / out["sbs"][i]
-        out["nc1"][i] = nc1(G, lab) if out["sbs"][i] > 0 else np.nan
-        if keep_H:
-            Hs[i] = G / np.sqrt(e2)
-    return FlowPath(sol.t, out["nc1t"], out["sw"], out["sb"], out["sws"], out["sbs"],
-                    out["nc1"], Hs)
+    G = sol.y.T.reshape(sol.t.size, -1, d).transpose(0, 2, 1)  # (T, d, N)
+    e2 = np.exp(2 * sgn * lh * sol.t)
+    sws, sbs, nc1s = _batch_metrics(G, lab, K, n)
+    Hs = G / np.sqrt(e2)[:, None, None] if keep_H else None
+    return FlowPath(sol.t, sws / sbs, sws / e2, sbs / e2, sws, sbs, nc1s, Hs)
+
+
+def _batch_metrics(G, lab, K, n):
+    """Tr Sigma_W, Tr Sigma_B and NC1 of a stack of feature matrices G (T, d, N)."""
+    onehot = np.eye(K)[lab]  # (N, K)
+    M = G @ onehot / n  # (T, d, K)
+    D = G - M[:, :, lab]
+    Mc = M - M.mean(axis=2, keepdims=True)
+    tr_sw = np.sum(D**2, axis=(1, 2)) / (K * n)
+    tr_sb = np.sum(Mc**2, axis=(1, 2)) / K
+    Sw = D @ D.transpose(0, 2, 1) / (K * n)
+    vals, vecs = np.linalg.eigh(Mc @ Mc.transpose(0, 2, 1) / K)  # ascending
+    r = min(K - 1, G.shape[1])
+    vals, vecs = vals[:, -r:], vecs[:, :, -r:]
+    keep = vals > 1e-12 * vals[:, -1:]
+    quad = np.einsum("tdi,tde,tei->ti", vecs, Sw, vecs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nc1s = np.where(keep, quad / np.where(keep, vals, 1.0), 0.0).sum(axis=1) / K
+    nc1s[vals[:, -1] <= 0] = np.nan
+    return tr_sw, tr_sb, nc1s
 
 
 def flow_derivatives(H, labels, *, lam_W: float, lam_H: float) -> dict[str, float]:
