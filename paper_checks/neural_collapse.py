@@ -319,6 +319,62 @@ def attenuation_linear_in_eps(scale):
     return np.array(out)
 
 
+# --------------------------------------------------------------------------- Figs. 2 and 3
+
+
+@claim("neural_collapse.layerwise_nc1_decreases", paper=P, reference="Fig. 2 (Sec. 5)",
+       statement="layer-wise training (frozen earlier layers, new head per layer) on sklearn "
+                 "digits: NC1 and NC1~ of the deepest features decrease with every added layer "
+                 "(number of increases)", source="paper", evidence="simulation", expected=0,
+       compare="equal", tol_reason="")
+def layerwise_nc1_decreases(scale):
+    r = _res("neural_collapse_layerwise", scale)
+    ups = int(np.sum(np.diff(r["nc1"]) >= 0) + np.sum(np.diff(r["nc1_tilde"]) >= 0))
+    return ups, "NC1 by depth: " + ", ".join(f"{v:.3g}" for v in r["nc1"])
+
+
+@claim("neural_collapse.layerwise_zero_train_error", paper=P, reference="Fig. 2 (Sec. 5)",
+       statement="every layer-wise stage fits the training set (min training accuracy)",
+       source="derived", evidence="simulation", expected=1.0, compare="ge",
+       tol_reason="precondition of the Fig. 2 comparison")
+def layerwise_zero_train_error(scale):
+    return float(np.nanmin(_res("neural_collapse_layerwise", scale)["train_acc"]))
+
+
+@claim("neural_collapse.weight_decay_zero_train_error", paper=P,
+       reference="Fig. 3 (Sec. 5; Errata 5)",
+       statement="every weight-decay setting and seed of the CPU proxy reaches zero training "
+                 "error (min training accuracy)", source="paper", evidence="simulation",
+       expected=1.0, compare="ge",
+       tol_reason="precondition: the comparison only means something at zero training error")
+def weight_decay_zero_train_error(scale):
+    return float(_res("neural_collapse_weight_decay", scale)["train_acc"].min())
+
+
+@claim("neural_collapse.weight_decay_feature_dominates", paper=P,
+       reference="Fig. 3 (Sec. 5; check 12, Errata 5)",
+       statement="feature-layer weight decay moves NC1 more than head weight decay: "
+                 "|NC1(0 feat) - NC1(base)| - |NC1(0 FC) - NC1(base)| and the same for x2, "
+                 "mean over seeds in units of its standard error",
+       source="paper", evidence="simulation", expected=2.0, compare="ge",
+       tol_reason="seed-to-seed spread: the mean difference must be at least 2 standard "
+                  "errors above 0 (one-sided, per direction)")
+def weight_decay_feature_dominates(scale):
+    r = _res("neural_collapse_weight_decay", scale)
+    from sims.neural_collapse_nets import WD_SETTINGS
+
+    col = {s: i for i, s in enumerate(WD_SETTINGS)}
+    v = r["nc1"]
+    base = v[:, col["baseline"]]
+    out = []
+    for feat, fc in (("feat_0", "fc_0"), ("feat_x2", "fc_x2")):
+        diff = np.abs(v[:, col[feat]] - base) - np.abs(v[:, col[fc]] - base)
+        out.append(diff.mean() / (diff.std(ddof=1) / np.sqrt(diff.size)))
+    means = v.mean(axis=0)
+    return np.array(out), "mean NC1 " + ", ".join(
+        f"{s}: {means[col[s]]:.4f}" for s in WD_SETTINGS)
+
+
 reference("neural_collapse.fig2_cifar10", paper=P, reference="Fig. 2",
           statement="layer-wise trained MLP on CIFAR-10: NC1 and NC1~ of the deepest features "
                     "decrease as hidden layers are added",
