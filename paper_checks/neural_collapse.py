@@ -319,6 +319,24 @@ def attenuation_linear_in_eps(scale):
     return np.array(out)
 
 
+@claim("neural_collapse.composed_geometric_decay", paper=P, reference="note Sec. 8.3 (derived)",
+       statement="Eq. 2 applied layer after layer from H* + 1e-4 E (K=4 n=3 d=7, lam=(sqrt 2, "
+                 "0.3), beta=10): NC1 decays like ((beta/(beta+s))^2)^L and NC2 like gamma^L; "
+                 "max relative deviation over L = 1..8", source="derived",
+       evidence="independent", expected=0.0, tol=1e-3, compare="abs",
+       tol_reason="first order in eps: O(eps) ~ 1e-5 per layer (note R7), accumulated over "
+                  "<= 30 layers")
+def composed_geometric_decay(scale):
+    r = _res("neural_collapse_composed", scale)
+    lw, lh, beta = SQ2, 0.3, 10.0
+    s, c = np.sqrt(lh / lw), np.sqrt(lh * lw)
+    L = r["layer"]
+    dev1 = r["nc1"] / r["nc1"][0] / (beta / (beta + s)) ** (2 * L) - 1
+    dev2 = r["nc2"] / r["nc2"][0] / (beta / (beta + 4 * lh * (1 - c))) ** L - 1
+    return float(max(np.abs(dev1).max(), np.abs(dev2).max())), (
+        f"NC1 ratio after {L[-1]} layers {r['nc1'][-1] / r['nc1'][0]:.5f}")
+
+
 # --------------------------------------------------------------------------- Figs. 2 and 3
 
 

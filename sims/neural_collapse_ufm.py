@@ -424,5 +424,45 @@ def run_central_path(config: CentralPathConfig) -> dict:
             "tr_sb_scaled": p.tr_sb_scaled, "lam_H": np.array(config.lam_H)}
 
 
+# --------------------------------------------------------------------------- note Sec. 8.3
+
+
+@dataclass(frozen=True)
+class ComposedConfig(runner.SimConfig):
+    K: int = 4
+    n: int = 3
+    d: int = 7
+    lam_W: float = SQ2
+    lam_H: float = 0.3
+    beta: float = 10.0
+    eps: float = 1e-4
+    layers: int = 8
+
+    @classmethod
+    def full(cls):
+        return cls(layers=30)
+
+
+@runner.register("neural_collapse_composed", paper="neural_collapse", config=ComposedConfig)
+def run_composed(config: ComposedConfig) -> dict:
+    """Eq. 2 applied layer after layer (H0 -> H_{1/beta} -> ...) from H* + eps E: NC1, NC1~
+    and NC2 per layer (a data-free analogue of Fig. 2; note Sec. 8.3)."""
+    K, n, d = config.K, config.n, config.d
+    labels = T.class_major_labels(K, n)
+    _, Hs = T.ufm_minimizer(K, n, d, lam_W=config.lam_W, lam_H=config.lam_H)
+    E = np.random.default_rng(config.seed).normal(size=Hs.shape)
+    H = Hs + config.eps * E / np.linalg.norm(E)
+    rows = []
+    for layer in range(config.layers + 1):
+        if layer:
+            H = T.perturbed_ufm_minimizer(H, labels, lam_W=config.lam_W, lam_H=config.lam_H,
+                                          beta=config.beta).H
+        rows.append((T.nc1(H, labels), T.nc1_tilde(H, labels),
+                     T.nc2(T.class_means(H, labels))))
+    rows = np.array(rows)
+    return {"layer": np.arange(config.layers + 1), "nc1": rows[:, 0], "nc1_tilde": rows[:, 1],
+            "nc2": rows[:, 2]}
+
+
 if __name__ == "__main__":
     runner.main("neural_collapse_monotone")

@@ -384,3 +384,24 @@ def test_attenuation_factors_hyperparameter_dependence():
     grid = np.linspace(0.01, 0.99, 981)
     g = [T.attenuation_factors(lam_W=lam_W, lam_H=lh, **kw)["nc2"] for lh in grid]
     assert np.sqrt(grid[int(np.argmin(g))] * lam_W) == pytest.approx(2 / 3, abs=2e-3)
+
+
+def test_wrong_lam_W_normalisation_is_rejected_by_the_closed_form_check():
+    """With the penalty lam_W/2 ||W||^2 instead of lam_W/(2K) (note Sec. 7), lam_W acts as
+    K lam_W: the closed form at K lam_W misses the true minimiser by far more than 1e-8."""
+    K, n, d, lam_W, lam_H = 4, 5, 10, 0.1, 0.1
+    m = T.numerical_ufm_minimizer(K, n, d, lam_W=lam_W, lam_H=lam_H, seed=0)
+    rho_num = np.mean(np.sum(T.class_means(m.H, T.class_major_labels(K, n)) ** 2, axis=0))
+    assert rho_num == pytest.approx(T.ufm_constants(lam_W=lam_W, lam_H=lam_H).rho, rel=1e-10)
+    assert abs(rho_num - T.ufm_constants(lam_W=K * lam_W, lam_H=lam_H).rho) > 0.1
+
+
+@pytest.mark.parametrize("c, distinct", [(0.5, 3), (0.75, 4), (0.3, 5), (0.6, 5)])
+def test_step_values_merge_at_c_one_half_and_three_quarters(c, distinct):
+    """Errata 1: the five step values of F_kk (Eq. 5) merge pairwise at c = 1/2 and c = 3/4."""
+    lam_W = SQ2
+    lam_H = c**2 / lam_W
+    labels, W, H = _collapsed(4, 3, 6, lam_W, lam_H)
+    F = T.first_order_map(W, H, labels, lam_W=lam_W, lam_H=lam_H, beta=100.0, form="eq5")
+    sv = np.linalg.svd(T.blocks(F, 4, 3, 6)[0, 0], compute_uv=False)
+    assert len(np.unique(np.round(sv, 11))) == distinct
