@@ -50,7 +50,12 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 from scipy.integrate import solve_ivp
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
+
+
+@functools.cache
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()  # scans the loaded BLAS libraries once
 
 
 def _one_blas_thread(fn):
@@ -60,7 +65,7 @@ def _one_blas_thread(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with threadpool_limits(1, user_api="blas"):
+        with _controller().limit(limits=1, user_api="blas"):
             return fn(*args, **kwargs)
 
     return wrapper
@@ -412,12 +417,10 @@ class JointHessian(NamedTuple):
 
 
 def _residual_matrix(R: np.ndarray, d: int) -> np.ndarray:
-    """E of Eq. 5: column (j, k) (j outer, k inner) is vec(e_j e_k^T R), shape (dN, dK)."""
+    """E of Eq. 5: column (j, k) (j outer, k inner) is vec(e_j e_k^T R), shape (dN, dK);
+    i.e. E = R^T kron I_d with rows (i, j) and columns (j, k): E[(i,j), (j,k)] = R[k, i]."""
     K, N = R.shape
-    E = np.zeros((N, d, d, K))  # indices: column i of H, row j of H, j' (=j), k
-    idx = np.arange(d)
-    E[:, idx, idx, :] = R.T[:, None, :]
-    return E.reshape(N * d, d * K)
+    return (R.T[:, None, None, :] * np.eye(d)[None, :, :, None]).reshape(N * d, d * K)
 
 
 def _joint_hessian(W, H, Y, n, lam_W, lam_H, beta) -> JointHessian:
@@ -565,7 +568,14 @@ def _minimize(H_init, H0, Y, n, lw, lh, beta, *, gtol, newton_steps, max_newton_
                 break
             H = unvec(h, d)
             A = _reduced_hessian(_ridge(H, Y, n, lw), H, Y, n, lw, lh) + beta * np.eye(h.size)
-            step = np.linalg.lstsq(A, -g, rcond=1e-12)[0]
+            step = None
+            if beta > 0:  # positive definite near a strict minimum: Cholesky
+                try:
+                    step = scipy.linalg.cho_solve(scipy.linalg.cho_factor(A), -g)
+                except np.linalg.LinAlgError:
+                    step = None
+            if step is None:  # beta = 0: singular along the UFM's continuum of minimisers
+                step = np.linalg.lstsq(A, -g, rcond=1e-12)[0]
             v2, g2 = _kn_objective(h + step, *args)
             if not (v2 <= val + 1e-12 * abs(val) and np.linalg.norm(g2) < np.linalg.norm(g)):
                 break
