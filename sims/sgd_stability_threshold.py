@@ -92,9 +92,10 @@ def gd_diverges(g, eta, steps):
     """Whether GD ``delta <- (I - eta H) delta`` grows over ``steps`` steps from a generic
     start (deterministic; numpy)."""
     H = g.T @ g / g.shape[0]
-    M = np.linalg.matrix_power(np.eye(H.shape[0]) - eta * H, steps)
-    d0 = np.ones(H.shape[0])
-    return float(np.linalg.norm(M @ d0) > np.linalg.norm(d0))
+    with np.errstate(over="ignore", invalid="ignore"):
+        M = np.linalg.matrix_power(np.eye(H.shape[0]) - eta * H, steps)
+        d0 = np.ones(H.shape[0])
+        return float(not np.linalg.norm(M @ d0) <= np.linalg.norm(d0))
 
 
 @runner.register("sgd_stability_threshold", paper="sgd_stability", config=Config)
