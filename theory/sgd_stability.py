@@ -468,9 +468,9 @@ def orthonormal_threshold(n: int, s: float, *, batch_size: int = 1,
     Notes
     -----
     Derived in the note (Sec. 3.2 table; Errata 1 gives 2/eta* = 3, 1.69, 1.03, 0.70 for
-    n = 8, s = 3, B = 1, 2, 4, 8 with replacement).  In the eigenbasis the second-moment map
-    acts on ``S = diag`` as ``(1 - 2 eta s/n) I + eta^2 (s^2/n)((1-q)/n + q)``-type terms;
-    the top eigenvector is the identity.
+    n = 8, s = 3, B = 1, 2, 4, 8 with replacement).  In the basis of the g_i,
+    ``H = (s/n) I``, ``C(I) = (s/n) I`` and ``D(I) = (s^2/n)((1-q)/n + q) I``, so the identity
+    is the top eigenvector of ``C^+ D`` with eigenvalue ``s (q + (1-q)/n)``.
     """
     s = _positive(s, "s")
     q = batch_noise_fraction(n, batch_size, replacement)
