@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims import nets, runner, train
-from sims.ntk_common import circle, gd_steps, ntk_net, ntk_of, width_key
+from sims.ntk_common import circle, gd_steps, ntk_net, ntk_of, seed_params
 from theory import ntk as T
 
 
@@ -41,18 +41,17 @@ class Config(runner.SimConfig):
 
 
 @partial(jax.jit, static_argnums=(0, 5, 6))
-def _train_and_measure(mlp: nets.MLP, keys, x_train, y_train, x_eval, steps: int, lr: float):
+def _train_and_measure(mlp: nets.MLP, params, x_train, y_train, x_eval, steps: int, lr: float):
     x0 = x_eval[:1]
     loss = train.mse(mlp.apply)
 
-    def one(key):
-        p0 = mlp.init(key)
+    def one(p0):
         k0 = ntk_of(mlp, p0, x0, x_eval)[0]
         p1 = gd_steps(loss, p0, (x_train, y_train), lr=lr, steps=steps)
         k1 = ntk_of(mlp, p1, x0, x_eval)[0]
         return k0, k1, loss(p0, (x_train, y_train)), loss(p1, (x_train, y_train))
 
-    return jax.vmap(one)(keys)
+    return jax.vmap(one)(params)
 
 
 def run_training(config) -> dict:
@@ -74,8 +73,8 @@ def run_training(config) -> dict:
     for n in config.widths:
         mlp = ntk_net(2, n, config.depth, 1, activation=config.activation,
                       beta=config.beta)
-        keys = jax.random.split(width_key(config.seed, n), config.seeds)
-        out = _train_and_measure(mlp, keys, as32(x_train), as32(y_train), as32(x_eval),
+        params = seed_params(mlp, config.seed, n, config.seeds)
+        out = _train_and_measure(mlp, params, as32(x_train), as32(y_train), as32(x_eval),
                                  int(config.steps), float(config.lr))
         k0, k1, a, b = (np.asarray(o, np.float64) for o in out)
         th0.append(k0[:, 1:])
