@@ -21,34 +21,36 @@ def verdict(claim_id: str) -> str:
     return c.run("quick").verdict
 
 
-def fake_rates(monkeypatch, key: str, widths, slope: float, seeds: int, rel_sd: float,
+def fake_rates(monkeypatch, keys, widths, slope: float, seeds: int, rel_sd: float,
                seed: int = 0):
-    """Make runner.run_sim return ``key`` = C width^slope with lognormal seed scatter."""
+    """Make runner.run_sim return each of ``keys`` = C width^slope with lognormal scatter."""
     rng = np.random.default_rng(seed)
     w = np.asarray(widths)
-    values = (w[:, None] ** slope) * np.exp(rel_sd * rng.standard_normal((w.size, seeds)))
+    res = {"width": w}
+    for key in keys:
+        res[key] = (w[:, None] ** slope) * np.exp(rel_sd * rng.standard_normal((w.size, seeds)))
     monkeypatch.setattr(C.runner, "run_sim",
-                        lambda name, scale="quick", overrides=None, **kw:
-                        {"width": w, key: values})
+                        lambda name, scale="quick", overrides=None, **kw: res)
 
 
 @pytest.mark.parametrize("slope, ok", [(-0.5, True), (-1.0, False), (-0.25, False)])
 def test_width_slope_rejects_the_wrong_rate(monkeypatch, slope, ok):
-    fake_rates(monkeypatch, "rel_err", (64, 128, 256, 512, 1024, 2048), slope, 10, 0.3)
+    fake_rates(monkeypatch, ("rel_err", "offdiag"), (64, 128, 256, 512, 1024), slope, 10, 0.3)
     assert verdict("ntk.width_slope") == (ledger.PASS if ok else ledger.FAIL)
+    assert verdict("ntk.output_block_slope") == (ledger.PASS if ok else ledger.FAIL)
     assert verdict("ntk.width_slope_erf") == (ledger.PASS if ok else ledger.FAIL)
 
 
 @pytest.mark.parametrize("slope, ok", [(-1.0, True), (-0.5, False), (-1.5, False)])
 def test_drift_slope_rejects_the_init_fluctuation_rate(monkeypatch, slope, ok):
-    fake_rates(monkeypatch, "drift", (125, 250, 500), slope, 8, 0.25)
+    fake_rates(monkeypatch, ("drift",), (125, 250, 500), slope, 8, 0.25)
     assert verdict("ntk.drift_slope") == (ledger.PASS if ok else ledger.FAIL)
     assert verdict("ntk.drift_slope_erf") == (ledger.PASS if ok else ledger.FAIL)
 
 
 def test_a_noisy_design_cannot_pass_a_rate_claim(monkeypatch):
     """Seed scatter so large that -1 and -1/2 are within 3 SE: NaN, a failure."""
-    fake_rates(monkeypatch, "drift", (125, 250, 500), -1.0, 3, 1.0)
+    fake_rates(monkeypatch, ("drift",), (125, 250, 500), -1.0, 3, 1.0)
     assert verdict("ntk.drift_slope") == ledger.FAIL
 
 
