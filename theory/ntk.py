@@ -184,9 +184,8 @@ def _check_depth_beta(depth, beta) -> None:
     if isinstance(depth, bool) or not isinstance(depth, int | np.integer) or depth < 1:
         raise ValueError(f"depth (number of dense layers L) must be an integer >= 1, "
                          f"got {depth!r}")
-    if isinstance(beta, bool) or not isinstance(beta, int | float | np.integer | np.floating
-                                                | Fraction) or not (np.isfinite(float(beta))
-                                                                    and beta >= 0):
+    real = isinstance(beta, int | float | np.integer | np.floating | Fraction)
+    if isinstance(beta, bool) or not real or not (math.isfinite(float(beta)) and beta >= 0):
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
 
 
