@@ -34,24 +34,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-ACTIVATIONS = {
-    "relu": jax.nn.relu,
-    "erf": jax.scipy.special.erf,
-    "tanh": jnp.tanh,
-    "identity": lambda z: z,
-    "gelu": lambda z: jax.nn.gelu(z, approximate=False),
-    "softplus": jax.nn.softplus,
-}
+from theory import activations
+
+#: the named nonlinearities as jax.numpy functions (from the one table, theory.activations)
+ACTIVATIONS = {name: activations.function(name, jnp) for name in activations.NAMES}
 
 
 def activation_fn(name: str):
-    """The coordinatewise nonlinearity ``name`` (relu, erf, tanh, identity, gelu, softplus)."""
-    try:
+    """The coordinatewise nonlinearity ``name`` as a jax.numpy function.
+
+    Names are those of :mod:`theory.activations` (relu, erf, tanh, identity, gelu, softplus,
+    monomialK), the table that also gives ``theory.ntk`` and ``theory.mup`` their sigma,
+    sigma' and dual kernels; an unknown name raises ValueError listing them.
+    """
+    if name in ACTIVATIONS:
         return ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(
-            f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}"
-        ) from None
+    return activations.function(name, jnp)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -77,6 +77,17 @@ def numpy_params(mlp: nets.MLP, rng: np.random.Generator, dtype=np.float32,
     return params
 
 
+def seed_params(mlp: nets.MLP, seed: int, width: int, seeds: int) -> list[dict]:
+    """``seeds`` independent initializations of ``mlp`` stacked on a leading axis.
+
+    Drawn with numpy from ``(seed, width)`` (so a sweep point does not depend on the other
+    widths) and passed to the jitted training programs as an argument: calling ``mlp.init``
+    inside ``jax.jit`` inlines the threefry generator, which on a CPU takes longer to compile
+    (about half of each program's compile time) than the training itself at quick scale.
+    """
+    return numpy_params(mlp, np.random.default_rng([seed, width]), batch=(seeds,))
+
+
 def load_digits(n: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n`` images of scikit-learn's bundled 8x8 digits, pixels scaled to [0, 1].
 

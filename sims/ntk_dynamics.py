@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims import nets, runner, train
-from sims.ntk_common import circle, gd_steps, ntk_net, ntk_of, width_key
+from sims.ntk_common import circle, gd_steps, ntk_net, ntk_of, seed_params
 from theory import ntk as T
 
 
@@ -38,17 +38,16 @@ class Config(runner.SimConfig):
 
 
 @partial(jax.jit, static_argnums=(0, 5, 6))
-def _run(mlp: nets.MLP, keys, x, y, x_test, steps: int, lr: float):
+def _run(mlp: nets.MLP, params, x, y, x_test, steps: int, lr: float):
     loss = train.mse(mlp.apply)
     both = jnp.concatenate([x, x_test])
 
-    def one(key):
-        p0 = mlp.init(key)
+    def one(p0):
         k0 = ntk_of(mlp, p0, both)
         p1 = gd_steps(loss, p0, (x, y), lr=lr, steps=steps)
         return mlp.apply(p0, both)[:, 0], mlp.apply(p1, both)[:, 0], k0
 
-    return jax.vmap(one)(keys)
+    return jax.vmap(one)(params)
 
 
 @runner.register("ntk_dynamics", paper="ntk", config=Config, sweep="widths")
@@ -67,9 +66,9 @@ def run(config: Config) -> dict:
     err_lin, err_inf = [], []
     for n in config.widths:
         mlp = ntk_net(2, n, config.depth, 1, beta=config.beta)
-        keys = jax.random.split(width_key(config.seed, n), config.seeds)
+        params = seed_params(mlp, config.seed, n, config.seeds)
         f0, f1, k0 = (np.asarray(a, np.float64) for a in _run(
-            mlp, keys, as32(x), as32(y[:, None]), as32(x_test), int(config.steps),
+            mlp, params, as32(x), as32(y[:, None]), as32(x_test), int(config.steps),
             float(config.lr)))
         e_lin, e_inf = [], []
         for s in range(config.seeds):

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims import nets, runner, train
-from sims.ntk_common import gd_steps, load_digits, ntk_net, width_key
+from sims.ntk_common import gd_steps, load_digits, ntk_net, seed_params
 from theory import ntk as T
 
 
@@ -40,11 +40,10 @@ class Config(runner.SimConfig):
 
 
 @partial(jax.jit, static_argnums=(0, 4, 5, 6))
-def _trajectories(mlp: nets.MLP, keys, x, f2, n_records: int, every: int, lr: float):
+def _trajectories(mlp: nets.MLP, params, x, f2, n_records: int, every: int, lr: float):
     loss = train.mse(mlp.apply)
 
-    def one(key):
-        p0 = mlp.init(key)
+    def one(p0):
         f0 = mlp.apply(p0, x)
         target = f0 + 0.5 * f2[:, None]
 
@@ -55,7 +54,7 @@ def _trajectories(mlp: nets.MLP, keys, x, f2, n_records: int, every: int, lr: fl
         _, fs = jax.lax.scan(chunk, p0, None, length=n_records)
         return jnp.concatenate([f0[None, :, 0], fs]) - target[None, :, 0]
 
-    return jax.vmap(one)(keys)
+    return jax.vmap(one)(params)
 
 
 @runner.register("ntk_pca", paper="ntk", config=Config, sweep="widths")
@@ -73,8 +72,8 @@ def run(config: Config) -> dict:
     g, h = [], []
     for n in config.widths:
         mlp = ntk_net(x.shape[1], n, config.depth, 1, beta=config.beta)
-        keys = jax.random.split(width_key(config.seed, n), config.seeds)
-        resid = np.asarray(_trajectories(mlp, keys, jnp.asarray(x, jnp.float32),
+        params = seed_params(mlp, config.seed, n, config.seeds)
+        resid = np.asarray(_trajectories(mlp, params, jnp.asarray(x, jnp.float32),
                                          jnp.asarray(f2, jnp.float32), n_rec,
                                          config.record_every, float(config.lr)), np.float64)
         coef = T.pc_coefficients(resid, funcs[:, 1:2])[..., 0]  # <f_t - f*, f^(2)>

@@ -55,11 +55,11 @@ def test_drift_sim_initial_kernel_and_training():
     assert res["theta_init"].shape == (1, 2, 8)
     assert np.all(res["loss_final"] < res["loss_init"])
     assert np.all(res["drift"] > 0)
-    # the t = 0 kernel is the layerwise NTK of mlp.init(key) for the same key
+    # the t = 0 kernel is the layerwise NTK of the first of the seed's initializations
     mlp = ntk_common.ntk_net(2, 48, 4, 1)
-    key = jax.random.split(ntk_common.width_key(0, 48), 2)[0]
     g = res["gamma"][0]
-    params = [{k: np.asarray(v) for k, v in layer.items()} for layer in mlp.init(key)]
+    params = [{k: v[0] for k, v in layer.items()}
+              for layer in ntk_common.seed_params(mlp, 0, 48, 2)]
     x0 = ntk_common.circle([0.0]).astype(np.float32)
     k = T.layerwise_ntk(params, x0, ntk_common.circle(g).astype(np.float32),
                         beta=np.float32(0.1))

@@ -42,7 +42,6 @@ from numbers import Rational
 from typing import NamedTuple
 
 import numpy as np
-from scipy import special
 
 HALF = Fraction(1, 2)
 REGIMES = ("feature_learning", "kernel", "unstable", "trivial")
@@ -397,27 +396,13 @@ def update_exponents(p: Parametrization | str, t: int = 1, *,
 # --------------------------------------------------------------------------- activations
 
 
-def _gelu_prime(z):
-    return 0.5 * (1 + special.erf(z / np.sqrt(2))) + z * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
-
-
-_ACT = {
-    "tanh": (np.tanh, lambda z: 1.0 / np.cosh(z) ** 2),
-    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float)),
-    "identity": (lambda z: z, np.ones_like),
-    "erf": (special.erf, lambda z: 2 / np.sqrt(np.pi) * np.exp(-z * z)),
-    "softplus": (lambda z: np.logaddexp(0.0, z), special.expit),
-    "gelu": (lambda z: 0.5 * z * (1 + special.erf(z / np.sqrt(2))), _gelu_prime),
-}
-
-
 def nonlinearity(name: str):
-    """``(phi, phi')`` as numpy functions for ``name`` in tanh, relu, identity, erf, softplus,
-    gelu (the same names as ``sims.nets``)."""
-    try:
-        return _ACT[name]
-    except KeyError:
-        raise ValueError(f"activation must be one of {sorted(_ACT)}, got {name!r}") from None
+    """``(phi, phi')`` as numpy float64 functions for ``name`` in tanh, relu, identity, erf,
+    softplus, gelu (read from the one table :mod:`theory.activations`, shared with
+    ``theory.ntk`` and ``sims.nets``)."""
+    from theory import activations
+
+    return activations.pair(name, np)
 
 
 @functools.lru_cache(maxsize=32)

@@ -35,13 +35,13 @@ Neural Networks", NeurIPS 2018, arXiv:1806.07572 (v4).  Reference note:
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 import numpy as np
 import scipy.linalg
-import scipy.special
+
+from theory import activations as _act
 
 __all__ = [
     "ACTIVATIONS",
@@ -61,44 +61,27 @@ __all__ = [
     "standard_learning_rates",
 ]
 
-#: activations with closed-form dual kernels; "monomialK" is sigma(z) = z**K (K = 1..9)
+#: activations with closed-form dual kernels; "monomialK" is sigma(z) = z**K (K = 1..9).
+#: The finite-width functions (layerwise_ntk, empirical_ntk) take every name of
+#: theory.activations (also tanh, gelu, softplus).
 ACTIVATIONS = ("relu", "erf", "identity", "monomialK")
-_MONO = re.compile(r"^monomial([1-9])$")
 
 
 def _check_activation(activation) -> tuple[str, int]:
-    """Return (family, degree) for an activation name or raise ValueError."""
-    if activation in ("relu", "erf"):
-        return activation, 0
-    if activation == "identity":
-        return "monomial", 1
-    m = _MONO.match(activation) if isinstance(activation, str) else None
-    if m:
-        return "monomial", int(m.group(1))
-    raise ValueError(
-        f"activation must be 'relu', 'erf', 'identity' or 'monomialK' with K in 1..9, "
-        f"got {activation!r}"
-    )
+    """Return (family, degree) of an activation with a closed-form dual or raise ValueError."""
+    try:
+        act = _act.get(activation)
+    except ValueError:
+        act = None
+    if act is None or not act.has_dual:
+        raise ValueError(
+            f"activation must be 'relu', 'erf', 'identity' or 'monomialK' with K in 1..9 "
+            f"(the activations with a closed-form dual kernel), got {activation!r}"
+        )
+    return act.family, act.degree
 
 
 # --------------------------------------------------------------------------- dual activations
-
-
-def _monomial_moment(k: int, q1, q2, c):
-    """E[u^k v^k] for (u, v) centred Gaussian with variances q1, q2 and covariance c.
-
-    Write x^k = sum_m k!/(m! 2^m (k-2m)!) He_{k-2m}(x) (probabilists' Hermite) and use
-    E[He_i(X) He_j(Y)] = delta_ij i! rho^i; then rho^j (q1 q2)^{k/2} = c^j (q1 q2)^{(k-j)/2}.
-    """
-    out = np.zeros(np.broadcast(q1, q2, c).shape)
-    if k == 0:
-        return out + 1.0
-    prod = q1 * q2
-    for m in range(k // 2 + 1):
-        j = k - 2 * m
-        coef = (math.factorial(k) / (math.factorial(m) * 2**m * math.factorial(j))) ** 2
-        out = out + coef * math.factorial(j) * c**j * prod**m
-    return out
 
 
 def dual_activation(activation: str, q1, q2, c):
@@ -135,21 +118,11 @@ def dual_activation(activation: str, q1, q2, c):
     In every case ``d f / d c = fdot`` (Price's identity), checked exactly with sympy by
     :func:`dual_activation_symbolic`.
     """
-    family, k = _check_activation(activation)
+    _check_activation(activation)
     q1, q2, c = (np.asarray(a, dtype=float) for a in (q1, q2, c))
     if np.any(q1 < 0) or np.any(q2 < 0):
         raise ValueError("q1 and q2 (variances) must be >= 0")
-    if family == "relu":
-        prod = q1 * q2
-        root = np.sqrt(np.maximum(prod - c * c, 0.0))
-        theta = np.where((root == 0) & (c == 0), np.pi / 2, np.arctan2(root, c))
-        fdot = (np.pi - theta) / (2 * np.pi)
-        return (root + (np.pi - theta) * c) / (2 * np.pi), fdot
-    if family == "erf":
-        prod = (1 + 2 * q1) * (1 + 2 * q2)
-        root = np.sqrt(np.maximum(prod - 4 * c * c, 0.0))
-        return (2 / np.pi) * np.arctan2(2 * c, root), (4 / np.pi) / root
-    return _monomial_moment(k, q1, q2, c), k**2 * _monomial_moment(k - 1, q1, q2, c)
+    return _act.dual(activation, q1, q2, c)
 
 
 def dual_activation_symbolic(activation: str):
@@ -208,10 +181,11 @@ def _as_inputs(x, name: str) -> np.ndarray:
 
 
 def _check_depth_beta(depth, beta) -> None:
-    if isinstance(depth, bool) or int(depth) != depth or depth < 1:
+    if isinstance(depth, bool) or not isinstance(depth, int | np.integer) or depth < 1:
         raise ValueError(f"depth (number of dense layers L) must be an integer >= 1, "
                          f"got {depth!r}")
-    if not (np.isfinite(beta) and beta >= 0):
+    real = isinstance(beta, int | float | np.integer | np.floating | Fraction)
+    if isinstance(beta, bool) or not real or not (math.isfinite(float(beta)) and beta >= 0):
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
 
 
@@ -344,33 +318,62 @@ def diagonal_exact(depth: int, *, beta=Fraction(1, 10), n0: int = 2, sq_norm=1):
 # --------------------------------------------------------------------------- finite-width NTK
 
 
-def _derivative(activation: str, xp):
-    """sigma' as a function of pre-activations in namespace xp."""
-    if activation == "relu":
-        return lambda z: (z > 0).astype(z.dtype)
-    if activation == "tanh":
-        return lambda z: 1 - xp.tanh(z) ** 2
-    if activation == "erf":
-        return lambda z: (2 / math.sqrt(math.pi)) * xp.exp(-z * z)
-    family, k = _check_activation(activation)
-    if k == 1:
-        return lambda z: xp.ones_like(z)
-    return lambda z: k * z ** (k - 1)
+def _concrete(a):
+    """``a`` as a numpy array, or None when it is a JAX tracer (validated at trace time only
+    for its shape)."""
+    try:
+        return np.asarray(a)
+    except Exception:  # noqa: BLE001 - jax raises TracerArrayConversionError under jit
+        return None
 
 
-def _function(activation: str, xp):
-    if activation == "relu":
-        return lambda z: xp.maximum(z, 0)
-    if activation == "tanh":
-        return xp.tanh
-    if activation == "erf":
-        if xp is np:
-            return scipy.special.erf
-        import jax.scipy.special
+def _is_nonneg_scalar(v) -> bool:
+    if isinstance(v, bool) or np.ndim(v) != 0:
+        return False
+    c = _concrete(v)
+    if c is None:
+        return True
+    return c.dtype.kind in "iuf" and bool(np.isfinite(c)) and c >= 0
 
-        return jax.scipy.special.erf
-    family, k = _check_activation(activation)
-    return (lambda z: z) if k == 1 else (lambda z: z**k)
+
+def _check_params(params, xp) -> list[dict]:
+    """params as a list of {"w": (n_l, n_{l+1}) [, "b": (n_{l+1},)]} in namespace xp."""
+    if isinstance(params, Mapping) or not isinstance(params, Sequence) or len(params) < 1:
+        raise ValueError("params must be a non-empty list with one dict per dense layer "
+                         "({'w': (n_l, n_l+1), 'b': (n_l+1,)}, the format of sims.nets.MLP), "
+                         f"got {type(params).__name__}")
+    out = []
+    for l, layer in enumerate(params):
+        if not isinstance(layer, Mapping) or "w" not in layer:
+            raise ValueError(f"params[{l}] must be a dict with key 'w' (and 'b' for a layer "
+                             f"with bias), got {layer!r:.80}")
+        extra = set(layer) - {"w", "b"}
+        if extra:
+            raise ValueError(f"params[{l}] has unknown keys {sorted(extra)}; expected 'w', 'b'")
+        w = xp.asarray(layer["w"])
+        if w.ndim != 2 or (out and w.shape[0] != out[-1]["w"].shape[1]):
+            want = "(n_l, n_l+1)" if not out else f"({out[-1]['w'].shape[1]}, n_l+1)"
+            raise ValueError(f"params[{l}]['w'] must have shape {want}, got {tuple(w.shape)}")
+        new = {"w": w}
+        if "b" in layer:
+            b = xp.asarray(layer["b"])
+            if tuple(b.shape) != (w.shape[1],):
+                raise ValueError(f"params[{l}]['b'] must have shape ({w.shape[1]},), "
+                                 f"got {tuple(b.shape)}")
+            new["b"] = b
+        out.append(new)
+    return out
+
+
+def _check_points(x, name: str, n0: int, xp):
+    x = xp.asarray(x)
+    if x.ndim != 2 or x.shape[1] != n0 or x.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (N, n0) with n0 = {n0} (the input width of "
+                         f"params), got {tuple(x.shape)}")
+    c = _concrete(x)
+    if c is not None and not (c.dtype.kind in "iuf" and np.all(np.isfinite(c))):
+        raise ValueError(f"{name} must hold finite numbers")
+    return x
 
 
 def layerwise_ntk(params: Sequence[dict], x1, x2=None, *, activation: str = "relu",
@@ -386,7 +389,8 @@ def layerwise_ntk(params: Sequence[dict], x1, x2=None, *, activation: str = "rel
     x1, x2 : array, shapes (N1, n0) and (N2, n0)
         Inputs; ``x2=None`` means x1.
     activation : str
-        "relu", "erf", "tanh", "identity" or "monomialK".
+        Any name of :mod:`theory.activations` (relu, erf, tanh, identity, gelu, softplus,
+        monomialK): sigma and sigma' come from that table.
     beta : float or None
         Bias multiplier (layer output ``m_l h W_l + beta b_l``); None means no biases.
     multipliers : sequence of float, optional
@@ -412,22 +416,22 @@ def layerwise_ntk(params: Sequence[dict], x1, x2=None, *, activation: str = "rel
     with respect to b^(l) it is ``beta delta^(l+1)``.  Cost O(N n^2) per layer, against
     O(N P) memory for a Jacobian.
     """
+    params = _check_params(params, xp)
     n_layers = len(params)
-    if n_layers < 1:
-        raise ValueError("params must hold at least one layer")
     widths = [int(p["w"].shape[0]) for p in params]
-    for name, x in (("x1", x1), ("x2", x2)):
-        if x is not None and (x.ndim != 2 or x.shape[1] != widths[0]):
-            raise ValueError(f"{name} must have shape (N, n0) with n0 = {widths[0]} (the "
-                             f"input width of params), got {tuple(x.shape)}")
+    x1 = _check_points(x1, "x1", widths[0], xp)
+    x2 = None if x2 is None else _check_points(x2, "x2", widths[0], xp)
     if multipliers is None:
         multipliers = [1.0 / math.sqrt(n) for n in widths]
-    if len(multipliers) != n_layers:
-        raise ValueError(f"multipliers must have one entry per layer ({n_layers}), "
-                         f"got {len(multipliers)}")
-    if activation not in ("relu", "erf", "tanh"):
-        _check_activation(activation)
-    phi, dphi = _function(activation, xp), _derivative(activation, xp)
+    if isinstance(multipliers, str) or not isinstance(multipliers, Sequence | np.ndarray) or \
+            len(multipliers) != n_layers:
+        raise ValueError(f"multipliers must be a sequence with one number per layer "
+                         f"({n_layers}), got {multipliers!r}")
+    if not all(np.ndim(m) == 0 and np.isfinite(m) for m in multipliers):
+        raise ValueError(f"multipliers must be finite numbers, got {multipliers!r}")
+    if beta is not None and not _is_nonneg_scalar(beta):
+        raise ValueError(f"beta must be None or a finite number >= 0, got {beta!r}")
+    phi, dphi = _act.pair(activation, xp)
     n_out = int(params[-1]["w"].shape[1])
 
     def signals(x):
@@ -483,6 +487,20 @@ def _jacobian_ntk(apply_fn, params, x1, x2, trace_outputs):
     return sum(jnp.einsum("akp,bjp->abkj", a, b) for a, b in pairs)
 
 
+def _mlp_behind(apply_fn):
+    """The MLP-like object whose bound ``apply`` is ``apply_fn``, looking through
+    ``jax.jit`` (which keeps the wrapped function as ``__wrapped__``); None otherwise."""
+    seen = 0
+    fn = apply_fn
+    while fn is not None and seen < 8:
+        net = getattr(fn, "__self__", None)
+        if net is not None and all(
+                hasattr(net, a) for a in ("forward", "multipliers", "activation", "beta")):
+            return net
+        fn, seen = getattr(fn, "__wrapped__", None), seen + 1
+    return None
+
+
 def empirical_ntk(apply_fn, params, x1, x2=None, *, trace_outputs: bool = True,
                   method: str = "auto"):
     """Finite-width NTK ``sum_p d_p f(x1) d_p f(x2)`` of a network at parameters ``params``.
@@ -490,10 +508,11 @@ def empirical_ntk(apply_fn, params, x1, x2=None, *, trace_outputs: bool = True,
     Parameters
     ----------
     apply_fn : callable
-        ``apply_fn(params, x) -> (N, n_L)``; for a ``sims.nets.MLP`` pass ``mlp.apply``.
+        ``apply_fn(params, x) -> (N, n_L)``; for a ``sims.nets.MLP`` pass ``mlp.apply`` or
+        ``jax.jit(mlp.apply)``.
     params : pytree
         Parameters at which the kernel is taken.
-    x1, x2 : array, shapes (N1, n0), (N2, n0)
+    x1, x2 : array_like, shapes (N1, n0), (N2, n0)
         Inputs (``x2=None`` means x1).
     trace_outputs : bool
         Average over the output axis (neural-tangents' default) or return
@@ -501,8 +520,10 @@ def empirical_ntk(apply_fn, params, x1, x2=None, *, trace_outputs: bool = True,
     method : {"auto", "layerwise", "jacobian"}
         "layerwise" uses :func:`layerwise_ntk` and needs ``apply_fn`` to be the bound
         ``apply`` of an MLP-like object (attributes ``forward``, ``multipliers``,
-        ``activation``, ``beta``); "jacobian" contracts full Jacobians (any JAX function;
-        memory O(N P)); "auto" takes layerwise when possible.
+        ``activation``, ``beta``), possibly wrapped in ``jax.jit``; "jacobian" contracts full
+        Jacobians (any JAX function; memory O(N P)); "auto" takes layerwise for an MLP whose
+        activation is in :mod:`theory.activations` (every network ``sims.nets`` builds) and
+        the Jacobian otherwise.
 
     Returns
     -------
@@ -514,23 +535,42 @@ def empirical_ntk(apply_fn, params, x1, x2=None, *, trace_outputs: bool = True,
     The tangent kernel Theta^(L) of Section 2 (read in the paper): under gradient flow on
     the parameters, ``d f / dt = -grad_{Theta} C``.  Theorem 1 says it tends to
     ``Theta^(L)_inf (x) Id`` (:func:`limiting_kernels`).
+
+    A jitted apply function: ``jax.jit(mlp.apply)`` is recognised through its
+    ``__wrapped__`` attribute and takes the layerwise path; any other jitted function takes
+    the Jacobian path (``jax.jacrev`` traces through ``jit``).  This function returns numpy
+    and so cannot itself run under ``jax.jit``; there call :func:`layerwise_ntk` with
+    ``xp=jax.numpy``.
     """
     if method not in ("auto", "layerwise", "jacobian"):
         raise ValueError(f"method must be 'auto', 'layerwise' or 'jacobian', got {method!r}")
-    net = getattr(apply_fn, "__self__", None)
-    mlp_like = net is not None and all(
-        hasattr(net, a) for a in ("forward", "multipliers", "activation", "beta"))
-    if method == "layerwise" and not mlp_like:
+    if not callable(apply_fn):
+        raise ValueError(f"apply_fn must be callable, got {type(apply_fn).__name__}")
+    net = _mlp_behind(apply_fn) if method != "jacobian" else None
+    if net is not None:
+        try:
+            _act.get(net.activation)
+        except ValueError:
+            if method == "layerwise":
+                raise
+            net = None  # an activation outside the table: differentiate instead
+    if method == "layerwise" and net is None:
         raise ValueError("method='layerwise' needs apply_fn to be the bound apply of an MLP "
-                         "(sims.nets.MLP)")
-    if method == "jacobian" or not mlp_like:
-        out = _jacobian_ntk(apply_fn, params, x1, x2, trace_outputs)
-        return np.asarray(out, dtype=np.float64)
+                         "(sims.nets.MLP), optionally wrapped in jax.jit")
     import jax.numpy as jnp
 
-    x1 = jnp.asarray(x1, dtype=params[0]["w"].dtype)
-    x2 = None if x2 is None else jnp.asarray(x2, dtype=params[0]["w"].dtype)
-    out = layerwise_ntk(params, x1, x2, activation=net.activation, beta=net.beta,
+    if net is None:
+        xs = [None if x is None else jnp.asarray(x) for x in (x1, x2)]
+        for name, x in zip(("x1", "x2"), xs, strict=True):
+            if x is not None and (x.ndim < 1 or not bool(jnp.all(jnp.isfinite(x)))):
+                raise ValueError(f"{name} must be a finite array with a leading batch axis")
+        out = _jacobian_ntk(apply_fn, params, xs[0], xs[1], trace_outputs)
+        return np.asarray(out, dtype=np.float64)
+    checked = _check_params(params, jnp)
+    dtype = checked[0]["w"].dtype
+    x1 = jnp.asarray(x1, dtype=dtype)
+    x2 = None if x2 is None else jnp.asarray(x2, dtype=dtype)
+    out = layerwise_ntk(checked, x1, x2, activation=net.activation, beta=net.beta,
                         multipliers=net.multipliers, trace_outputs=trace_outputs, xp=jnp)
     return np.asarray(out, dtype=np.float64)
 
