@@ -33,8 +33,10 @@ N_ANALYTIC = 2000
 def bench_empirical(repeats: int = 2) -> dict:
     import jax
     import jax.numpy as jnp
-    import neural_tangents as nt
 
+    from theorylab.deps import neural_tangents
+
+    nt = neural_tangents()
     from sims import nets
     from theory import ntk as T
 
@@ -71,8 +73,10 @@ def bench_empirical(repeats: int = 2) -> dict:
 def bench_analytic(repeats: int = 7) -> dict:
     import jax
     from jax.experimental import enable_x64
-    from neural_tangents import stax
 
+    from theorylab.deps import neural_tangents
+
+    stax = neural_tangents().stax
     from theory import ntk as T
 
     x = np.random.default_rng(0).normal(size=(N_ANALYTIC, N0))

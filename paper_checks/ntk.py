@@ -95,8 +95,10 @@ def fig1_limit_curve(scale):
                   "~1e-15")
 def nt_kernel_fn_agreement(scale):
     from jax.experimental import enable_x64
-    from neural_tangents import stax
 
+    from theorylab.deps import neural_tangents
+
+    stax = neural_tangents().stax
     x = np.random.default_rng(0).normal(size=(10, 3))
     y = np.random.default_rng(1).normal(size=(6, 3))
     worst = 0.0
@@ -402,9 +404,12 @@ def prop2_needs_bias(scale):
        source="derived", evidence="independent", expected=0.0, tol=1e-10, compare="abs",
        tol_reason="float64 eigendecompositions of a 4x4 PD kernel (cond ~ 4): error ~1e-15")
 def gd_mse_closed_form(scale):
-    import neural_tangents as nt
     import scipy.linalg
     from jax.experimental import enable_x64
+
+    from theorylab.deps import neural_tangents
+
+    nt = neural_tangents()
 
     g = np.array([-2.5, -0.8, 0.6, 2.0])
     x = np.stack([np.sin(g), np.cos(g)], axis=1)

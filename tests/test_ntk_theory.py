@@ -112,8 +112,9 @@ def test_relu_dual_matches_polar_quadrature():
 
 
 def _nt_kernel_fn(act, depth, beta):
-    from neural_tangents import stax
+    from theorylab.deps import neural_tangents
 
+    stax = neural_tangents().stax
     layer = {"relu": stax.Relu(), "erf": stax.Erf(), "identity": stax.Identity(),
              "monomial2": stax.Monomial(2), "monomial3": stax.Monomial(3)}[act]
     layers = []
@@ -255,8 +256,10 @@ def test_layerwise_matches_neural_tangents_empirical(act, n_out, implementation,
     """Layerwise formula = NT empirical_ntk_fn (implementations 1 and 2) to 1e-5 relative
     in float32 (accumulation error ~ sqrt(width) * 6e-8)."""
     import jax
-    import neural_tangents as nt
 
+    from theorylab.deps import neural_tangents
+
+    nt = neural_tangents()
     from sims import nets
 
     mlp = nets.ntk_mlp((5, 64, 48, n_out), activation=act, beta=0.1)
@@ -294,7 +297,9 @@ def test_gradient_flow_equals_expm():
 
 def test_gradient_flow_matches_neural_tangents_predict():
     """C7: NT gradient_descent_mse (train and test) = our closed form, n_L = 1, 1e-10."""
-    import neural_tangents as nt
+    from theorylab.deps import neural_tangents
+
+    nt = neural_tangents()
     from jax.experimental import enable_x64
 
     x = sphere(14, 3, 5)
@@ -314,7 +319,9 @@ def test_gradient_flow_matches_neural_tangents_predict():
 
 
 def test_ntk_gp_prediction_matches_neural_tangents_ensemble():
-    import neural_tangents as nt
+    from theorylab.deps import neural_tangents
+
+    nt = neural_tangents()
     from jax.experimental import enable_x64
 
     g_train = np.array([-2.5, -0.8, 0.6, 2.0])
