@@ -39,6 +39,25 @@ DEFAULT_JITTER = 1e-6
 _CLIP = 1.0 - 1e-12
 
 
+def _one_blas_thread(fn):
+    """Run ``fn`` with one BLAS thread.
+
+    JAX's CPU Cholesky and triangular solves call scipy's OpenBLAS; with two BLAS threads on
+    a busy 2-core machine a 50 x 50 solve took 10-70 ms instead of 0.1 ms (thread hand-off),
+    so every solver here pins BLAS to one thread.
+    """
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _x64():
     """float64 in JAX on the pinned (0.5) and on newer releases."""
     import jax.experimental
@@ -432,6 +451,7 @@ def _neg_obj_and_grad(theta, g0, y, nu, noise_var, length_scale, jitter, *, p, d
     return jax.value_and_grad(f)(theta)
 
 
+@_one_blas_thread
 def nngp_grams(x, *, depth: int, kernel: str, length_scale: float = 1.0,
                jitter: float = DEFAULT_JITTER) -> list[np.ndarray]:
     """The NNGP chain ``G_l = K(G_{l-1}) + jitter I``, l = 1..depth, from ``G_0 = XX^T/N_0``.
@@ -490,6 +510,7 @@ def nngp_log_marginal_likelihood(x, y, *, depth: int, kernel: str, noise_var: fl
                                                 + p * np.log(2 * np.pi))))
 
 
+@_one_blas_thread
 def dkm_objective(grams, x, y, *, kernel: str, nu, noise_var: float, length_scale: float = 1.0,
                   jitter: float = DEFAULT_JITTER, return_terms: bool = False):
     """The DKM objective ``L(G_1..G_L)``.
@@ -552,6 +573,7 @@ def dkm_objective(grams, x, y, *, kernel: str, nu, noise_var: float, length_scal
     return (val, ll, kls) if return_terms else val
 
 
+@_one_blas_thread
 def dkm_optimum(x, y, *, depth: int, kernel: str, nu, noise_var: float,
                 length_scale: float = 1.0, jitter: float = DEFAULT_JITTER,
                 init="nngp", seed: int = 0, gtol: float = 1e-9,
@@ -862,6 +884,7 @@ def _sparse_objective(factors, g0ii, g0ti, g0t, y, nu, noise_var, kernel, length
     return bound - reg
 
 
+@_one_blas_thread
 def sparse_propagate(inducing_grams, x_inducing, x, *, kernel: str, length_scale: float = 1.0,
                      jitter: float = DEFAULT_JITTER):
     """Propagate inducing Gram matrices to other points: ``G_ti`` and ``diag G_tt`` per layer.
@@ -918,21 +941,29 @@ def sparse_propagate(inducing_grams, x_inducing, x, *, kernel: str, length_scale
     return out
 
 
-@partial(__import__("jax").jit, static_argnames=("p", "depth", "kernel", "learn_noise"))
+@partial(__import__("jax").jit,
+         static_argnames=("p", "depth", "kernel", "learn_noise", "learn_ls", "nngp"))
 def _sparse_neg_and_grad(theta, g0ii, g0ti, g0t, y, nu, noise_var, length_scale, jitter, *,
-                         p, depth, kernel, learn_noise):
+                         p, depth, kernel, learn_noise, learn_ls, nngp):
+    """theta = [whitened Cholesky parameters (absent for the NNGP), log s2?, log l?]."""
     import jax
     import jax.numpy as jnp
 
+    n_white = 0 if nngp else depth * p * (p + 1) // 2
+
     def f(t):
-        chols = _unpack_chol(t, p, depth)
-        s2 = jnp.exp(t[-1]) if learn_noise else noise_var
-        return -_sparse_objective(chols, g0ii, g0ti, g0t, y, nu, s2, kernel, length_scale,
-                                  jitter, whitened=True)
+        whites = ([jnp.eye(p, dtype=t.dtype)] * depth if nngp
+                  else _unpack_chol(t[:n_white], p, depth))
+        k = n_white
+        s2 = jnp.exp(t[k]) if learn_noise else noise_var
+        ls = jnp.exp(t[k + int(learn_noise)]) if learn_ls else length_scale
+        return -_sparse_objective(whites, g0ii, g0ti, g0t, y, nu, s2, kernel, ls, jitter,
+                                  whitened=True)
 
     return jax.value_and_grad(f)(theta)
 
 
+@_one_blas_thread
 def sparse_dkm_objective(inducing_grams, x_inducing, x, y, *, kernel: str, nu, noise_var: float,
                          length_scale: float = 1.0, jitter: float = DEFAULT_JITTER) -> float:
     """Sparse DKM objective with the optimal Gaussian output q(u) (collapsed bound).
@@ -994,23 +1025,27 @@ class SparseDKMFit:
     objective: float
     n_iter: int
     converged: bool
+    length_scale: float = 1.0
 
 
+@_one_blas_thread
 def fit_sparse_dkm(x, y, x_inducing, *, depth: int, kernel: str, nu, noise_var: float,
                    learn_noise: bool = False, length_scale: float = 1.0,
-                   jitter: float = DEFAULT_JITTER, maxiter: int = 3000,
-                   gtol: float = 1e-7) -> SparseDKMFit:
-    """Maximise the sparse DKM objective over the inducing Gram matrices (and the noise).
+                   learn_length_scale: bool = False, jitter: float = DEFAULT_JITTER,
+                   maxiter: int = 3000, gtol: float = 1e-7) -> SparseDKMFit:
+    """Maximise the sparse DKM objective over the inducing Gram matrices (and hyperparameters).
 
     Parameters
     ----------
     x : array (P, N_0), y : array (P,) or (P, nu_out)
     x_inducing : array (P_i, N_0), fixed inducing inputs
-    depth, kernel, length_scale, jitter : as in :func:`dkm_objective`
+    depth, kernel, jitter : as in :func:`dkm_objective`
     nu : float or sequence, > 0; ``np.inf`` keeps G_ii at the NNGP (the sparse NNGP / SGPR
         baseline with the same inducing points)
     noise_var : float, > 0; the start value when ``learn_noise``
     learn_noise : bool, optimise log noise_var jointly
+    length_scale : float, > 0 (SE only); the start value when ``learn_length_scale``
+    learn_length_scale : bool, optimise the SE log length scale jointly
     maxiter, gtol : L-BFGS settings
 
     Returns
@@ -1020,8 +1055,8 @@ def fit_sparse_dkm(x, y, x_inducing, *, depth: int, kernel: str, nu, noise_var: 
     Notes
     -----
     Whitened Cholesky parameters with a log-diagonal (as in :func:`dkm_optimum`), started at
-    the NNGP (note Sec. 5.2; derived).
-    Each objective evaluation is one full pass over the data at cost O(P P_i^2).
+    the NNGP (note Sec. 5.2; derived).  Each objective evaluation is one full pass over the
+    data at cost O(P P_i^2).
     """
     _check_kernel(kernel)
     depth = _check_depth(depth)
@@ -1030,79 +1065,57 @@ def fit_sparse_dkm(x, y, x_inducing, *, depth: int, kernel: str, nu, noise_var: 
     if xi.ndim != 2 or xi.shape[1] != x.shape[1]:
         raise ValueError(f"x_inducing must be 2-D with {x.shape[1]} columns like x, got "
                          f"shape {xi.shape}")
-    nngp_limit = np.all(np.isinf(np.atleast_1d(nu)))
-    nu_arr = np.full(depth, np.inf) if nngp_limit else _check_nu(nu, depth)
+    nngp = bool(np.all(np.isinf(np.atleast_1d(np.asarray(nu, dtype=float)))))
+    nu_arr = np.zeros(depth) if nngp else _check_nu(nu, depth)
     noise_var = _check_positive("noise_var", noise_var)
-    _check_positive("length_scale", length_scale)
+    length_scale = _check_positive("length_scale", length_scale)
     _check_positive("jitter", jitter, allow_zero=True)
+    learn_ls = bool(learn_length_scale) and kernel == "squared_exponential"
     pi, n0 = xi.shape[0], x.shape[1]
-    nngp = nngp_grams(xi, depth=depth, kernel=kernel, length_scale=length_scale, jitter=jitter)
+    theta0 = [] if nngp else [_pack_chol([np.eye(pi)] * depth)]
+    if learn_noise:
+        theta0.append([np.log(noise_var)])
+    if learn_ls:
+        theta0.append([np.log(length_scale)])
+    theta0 = np.concatenate(theta0) if theta0 else np.zeros(0)
     with _x64():
         import jax.numpy as jnp
 
         g0ii = jnp.asarray(xi @ xi.T / n0)
         g0ti = jnp.asarray(x @ xi.T / n0)
         g0t = jnp.asarray(np.sum(x**2, 1) / n0)
-        yj = jnp.asarray(y)
-        chol0 = [np.linalg.cholesky(g) for g in nngp]
-        white0 = [np.eye(pi)] * depth
-        if nngp_limit:
-            # nothing to learn in the Gram matrices: depth 0 parameters, fixed chain
-            fixed = [jnp.asarray(c) for c in chol0]
-
-            def neg(t):
-                import jax
-
-                def f(tt):
-                    s2 = jnp.exp(tt[0]) if learn_noise else noise_var
-                    return -_sparse_objective(fixed, g0ii, g0ti, g0t, yj,
-                                              (0.0,) * depth, s2, kernel,
-                                              float(length_scale), float(jitter))
-
-                return jax.value_and_grad(f)(t)
-
-            neg = __import__("jax").jit(neg)
-            theta0 = np.array([np.log(noise_var)])
-        else:
-            theta0 = _pack_chol(white0)
-            if learn_noise:
-                theta0 = np.append(theta0, np.log(noise_var))
-
-            def neg(t):
-                return _sparse_neg_and_grad(t, g0ii, g0ti, g0t, yj, jnp.asarray(nu_arr),
-                                            noise_var, float(length_scale), float(jitter),
-                                            p=pi, depth=depth, kernel=kernel,
-                                            learn_noise=learn_noise)
+        args = (g0ii, g0ti, g0t, jnp.asarray(y), jnp.asarray(nu_arr), noise_var, length_scale,
+                float(jitter))
+        static = dict(p=pi, depth=depth, kernel=kernel, learn_noise=bool(learn_noise),
+                      learn_ls=learn_ls, nngp=nngp)
 
         def fg(t):
-            v, g = neg(jnp.asarray(t))
+            v, g = _sparse_neg_and_grad(jnp.asarray(t), *args, **static)
             v, g = float(v), np.asarray(g, dtype=float)
             if not np.isfinite(v) or not np.all(np.isfinite(g)):
                 return np.inf, np.zeros_like(g)
             return v, g
 
-        if nngp_limit and not learn_noise:
+        if theta0.size == 0:
             res = scipy.optimize.OptimizeResult(x=theta0, nit=0, success=True,
                                                 fun=fg(theta0)[0])
         else:
             res = scipy.optimize.minimize(fg, theta0, jac=True, method="L-BFGS-B",
                                           options={"maxiter": maxiter, "gtol": gtol,
                                                    "maxcor": 30, "maxls": 50})
-        if nngp_limit:
-            chols = chol0
-            s2 = float(np.exp(res.x[0])) if learn_noise else noise_var
-            grams = [c @ c.T for c in chols]
-        else:
-            whites = _unpack_chol(jnp.asarray(res.x), pi, depth)
-            grams = [np.asarray(g) for g in _propagate(whites, g0ii, g0ti, g0t, kernel,
-                                                       float(length_scale), float(jitter),
-                                                       whitened=True)[4]]
-            s2 = float(np.exp(res.x[-1])) if learn_noise else noise_var
-    return SparseDKMFit(grams, xi, s2, float(-res.fun), int(res.nit), bool(res.success))
+        k = 0 if nngp else depth * pi * (pi + 1) // 2
+        s2 = float(np.exp(res.x[k])) if learn_noise else noise_var
+        ls = float(np.exp(res.x[k + int(learn_noise)])) if learn_ls else length_scale
+        whites = ([jnp.eye(pi)] * depth if nngp
+                  else _unpack_chol(jnp.asarray(res.x[:k]), pi, depth))
+        grams = [np.asarray(g) for g in _propagate(whites, g0ii, g0ti, g0t, kernel, ls,
+                                                   float(jitter), whitened=True)[4]]
+    return SparseDKMFit(grams, xi, s2, float(-res.fun), int(res.nit), bool(res.success), ls)
 
 
+@_one_blas_thread
 def sparse_predict(fit: SparseDKMFit, x_test, x_train, y_train, *, kernel: str,
-                   length_scale: float = 1.0, jitter: float = DEFAULT_JITTER):
+                   jitter: float = DEFAULT_JITTER):
     """Predictive mean and variance (noise included) at test inputs of a sparse DKM.
 
     Parameters
@@ -1110,7 +1123,7 @@ def sparse_predict(fit: SparseDKMFit, x_test, x_train, y_train, *, kernel: str,
     fit : SparseDKMFit
     x_test : array (P_t, N_0)
     x_train, y_train : the training data the fit used
-    kernel, length_scale, jitter : as used in the fit
+    kernel, jitter : as used in the fit (the length scale is the fit's)
 
     Returns
     -------
@@ -1141,7 +1154,7 @@ def sparse_predict(fit: SparseDKMFit, x_test, x_train, y_train, *, kernel: str,
             kii, kti, kt, _, _ = _propagate(chols, jnp.asarray(xi @ xi.T / n0),
                                          jnp.asarray(xs @ xi.T / n0),
                                          jnp.asarray(np.sum(xs**2, 1) / n0), kernel,
-                                         float(length_scale), float(jitter))
+                                         float(fit.length_scale), float(jitter))
             return np.asarray(kii), np.asarray(kti), np.asarray(kt)
 
     kii, ktr, _ = last_blocks(x_train)
@@ -1173,6 +1186,7 @@ class DKMRegressor(RegressorMixin, BaseEstimator):
     noise_var : float, default 0.1
         Observation noise (start value if ``learn_noise``).
     learn_noise : bool, default True
+    learn_length_scale : bool, default True (SE kernel only)
     n_inducing : int or None, default 50
         Inducing points drawn from the training rows (``None``: all rows, the full DKM).
     length_scale : float, default 1.0
@@ -1185,7 +1199,8 @@ class DKMRegressor(RegressorMixin, BaseEstimator):
     ----------
     fit_ : SparseDKMFit
     x_inducing_ : (P_i, N_0) array
-    noise_var_ : float
+    noise_var_, length_scale_ : float, the learned hyperparameters
+    x_train_, y_train_ : standardised training data (needed for prediction)
     x_mean_, x_std_, y_mean_, y_std_ : standardisation from the training data
     n_features_in_ : int
 
@@ -1196,13 +1211,14 @@ class DKMRegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, depth=2, kernel="squared_exponential", nu=10.0, noise_var=0.1,
-                 learn_noise=True, n_inducing=50, length_scale=1.0, jitter=DEFAULT_JITTER,
-                 maxiter=2000, random_state=0):
+                 learn_noise=True, learn_length_scale=True, n_inducing=50, length_scale=1.0,
+                 jitter=DEFAULT_JITTER, maxiter=2000, random_state=0):
         self.depth = depth
         self.kernel = kernel
         self.nu = nu
         self.noise_var = noise_var
         self.learn_noise = learn_noise
+        self.learn_length_scale = learn_length_scale
         self.n_inducing = n_inducing
         self.length_scale = length_scale
         self.jitter = jitter
@@ -1254,10 +1270,12 @@ class DKMRegressor(RegressorMixin, BaseEstimator):
         self.fit_ = fit_sparse_dkm(xs, ys, self.x_inducing_, depth=self.depth,
                                    kernel=self.kernel, nu=self.nu, noise_var=self.noise_var,
                                    learn_noise=self.learn_noise,
-                                   length_scale=self.length_scale, jitter=self.jitter,
-                                   maxiter=self.maxiter)
+                                   length_scale=self.length_scale,
+                                   learn_length_scale=self.learn_length_scale,
+                                   jitter=self.jitter, maxiter=self.maxiter)
         self.noise_var_ = self.fit_.noise_var
-        self._xs, self._ys = xs, ys
+        self.length_scale_ = self.fit_.length_scale
+        self.x_train_, self.y_train_ = xs, ys
         return self
 
     def _check_fitted(self):
@@ -1280,8 +1298,8 @@ class DKMRegressor(RegressorMixin, BaseEstimator):
         """Predictive mean (and standard deviation, noise included) in original units."""
         self._check_fitted()
         xs = self._transform(X)
-        mean, var = sparse_predict(self.fit_, xs, self._xs, self._ys, kernel=self.kernel,
-                                   length_scale=self.length_scale, jitter=self.jitter)
+        mean, var = sparse_predict(self.fit_, xs, self.x_train_, self.y_train_,
+                                   kernel=self.kernel, jitter=self.jitter)
         mu = mean[:, 0] * self.y_std_ + self.y_mean_
         if return_std:
             return mu, np.sqrt(np.maximum(var, 0)) * self.y_std_
