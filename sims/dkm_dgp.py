@@ -31,8 +31,8 @@ class Config(runner.SimConfig):
     kernel: str = SE
     noise_var: float = 0.1
     chains: int = 4
-    warmup: int = 300
-    draws: int = 600
+    warmup: int = 200
+    draws: int = 400
     leapfrog: int = 10
     batches: int = 10
     point: int = 3

@@ -57,7 +57,7 @@ class Config(runner.SimConfig):
     datasets: tuple[str, ...] = ("yacht",)
     splits: int = 2
     nus: tuple[float, ...] = (10.0,)
-    n_inducing: int = 50
+    n_inducing: int = 30
     depth: int = 2
     maxiter: int = 1000
 

@@ -175,31 +175,6 @@ def test_toy8_anchor_rejects_a_reversed_kl():
     assert abs(-res.fun - (-6.258256)) > 0.05
 
 
-def test_arccos_anchor():
-    x, y = toy8()
-    fit = D.dkm_optimum(x, y, depth=2, kernel=ARC, nu=1.0, noise_var=0.1)
-    assert abs(fit.objective - (-7.998916)) < 1e-4
-
-
-def test_random_initialisations_reach_the_same_optimum(se_fit):
-    x, y = toy8()
-    vals = [D.dkm_optimum(x, y, depth=2, kernel=SE, nu=1.0, noise_var=0.1, init="random",
-                          seed=s).objective for s in range(3)]
-    assert max(vals) - min(vals + [se_fit.objective]) < 1e-6
-
-
-@pytest.mark.parametrize("kernel,lml", [(SE, -9.306280), (ARC, -14.321353)])
-def test_nngp_limit_values_and_monotone_in_nu(kernel, lml):
-    x, y = toy8()
-    got = D.nngp_log_marginal_likelihood(x, y, depth=2, kernel=kernel, noise_var=0.1)
-    assert abs(got - lml) < 1e-5
-    vals = [D.dkm_optimum(x, y, depth=2, kernel=kernel, nu=nu, noise_var=0.1).objective
-            for nu in (3.0, 30.0, 1000.0)]
-    assert np.all(np.diff(vals) <= 1e-9)                 # non-increasing in nu (R4)
-    assert vals[-1] >= got - 1e-9                          # above the NNGP LML
-    assert vals[-1] - got < 0.02                           # and close to it at nu = 1000
-
-
 # ---------------------------------------------------------------- deep linear closed form
 
 
@@ -207,21 +182,13 @@ def linear_data(rng, p=6, n0=10, nout=8):
     return rng.standard_normal((p, n0)), rng.standard_normal((p, nout))
 
 
-@pytest.mark.parametrize("depth", [1, 2, 3])
-def test_deep_linear_closed_form(depth):
-    """Note R5 / check 6.6: the optimum is the geodesic from G_0 to YY^T/nu_out."""
-    x, y = linear_data(np.random.default_rng(1))
-    fit = D.dkm_optimum(x, y, depth=depth, kernel=LIN, nu=y.shape[1], noise_var=0.0,
-                        jitter=0.0)
-    closed = D.deep_linear_optimum(x, y, depth=depth)
-    err = max(np.abs(a - b).max() / np.abs(b).max() for a, b in zip(fit.grams, closed))
-    assert err < 1e-5
-
-
-def test_deep_linear_closed_form_rejects_wrong_exponent_and_wrong_nu():
+def test_deep_linear_closed_form_and_its_rejection_of_wrong_exponent_and_wrong_nu():
+    """The closed form (checked for L = 1..3 by the claim dkm.linear_closed_form) fits the
+    optimum; an exponent l/L or nu_l = 1 (errata 10) do not."""
     x, y = linear_data(np.random.default_rng(1))
     fit = D.dkm_optimum(x, y, depth=2, kernel=LIN, nu=8, noise_var=0.0, jitter=0.0)
     closed = D.deep_linear_optimum(x, y, depth=2)
+    assert max(np.abs(a - b).max() / np.abs(b).max() for a, b in zip(fit.grams, closed)) < 1e-5
     g0, sy = D.input_gram(x), y @ y.T / 8
     h, hi = D._sym_power(g0, 0.5), D._sym_power(g0, -0.5)
     wrong = h @ D._sym_power(hi @ sy @ hi, 1 / 2) @ h       # exponent l/L instead of l/(L+1)
@@ -253,6 +220,23 @@ def test_relu_network_two_piece_limit():
     assert abs(r.p_positive - 0.6361) < 1e-3
     assert abs(r.skew - 0.42) < 0.05 and abs(r.excess_kurtosis - 0.13) < 0.05
     assert abs(r.objective - (-3.0898)) < 1e-3
+    assert abs(r.mean - 0.5966) < 1e-3
+
+
+def test_two_piece_moments_match_quadrature():
+    import scipy.integrate
+
+    s = D.relu_network_limit(3.0, noise_var=0.01).s
+    q = lambda f: 2 / (1 + s) * (scipy.stats.norm.pdf(f) if f < 0
+                                 else s * scipy.stats.norm.pdf(f, 0, s))
+    mom = [scipy.integrate.quad(lambda f, k=k: f**k * q(f), -15, 0)[0]
+           + scipy.integrate.quad(lambda f, k=k: f**k * q(f), 0, 15 * s)[0] for k in range(5)]
+    assert abs(mom[0] - 1) < 1e-10
+    m, var, skew, kurt = D._two_piece_moments(s)
+    assert_allclose([m, var], [mom[1], mom[2] - mom[1] ** 2], rtol=1e-9)
+    c3 = mom[3] - 3 * m * mom[2] + 2 * m**3
+    c4 = mom[4] - 4 * m * mom[3] + 6 * m**2 * mom[2] - 3 * m**4
+    assert_allclose([skew, kurt], [c3 / var**1.5, c4 / var**2 - 3], rtol=1e-8)
 
 
 def test_two_piece_root_maximises_the_objective_over_s_by_direct_search():

@@ -941,19 +941,18 @@ def sparse_propagate(inducing_grams, x_inducing, x, *, kernel: str, length_scale
     return out
 
 
-@partial(__import__("jax").jit,
-         static_argnames=("p", "depth", "kernel", "learn_noise", "learn_ls", "nngp"))
+@partial(__import__("jax").jit, static_argnames=("p", "depth", "kernel", "learn_noise",
+                                                "learn_ls"))
 def _sparse_neg_and_grad(theta, g0ii, g0ti, g0t, y, nu, noise_var, length_scale, jitter, *,
-                         p, depth, kernel, learn_noise, learn_ls, nngp):
-    """theta = [whitened Cholesky parameters (absent for the NNGP), log s2?, log l?]."""
+                         p, depth, kernel, learn_noise, learn_ls):
+    """theta = [whitened Cholesky parameters, log s2?, log l?]."""
     import jax
     import jax.numpy as jnp
 
-    n_white = 0 if nngp else depth * p * (p + 1) // 2
+    n_white = depth * p * (p + 1) // 2
 
     def f(t):
-        whites = ([jnp.eye(p, dtype=t.dtype)] * depth if nngp
-                  else _unpack_chol(t[:n_white], p, depth))
+        whites = _unpack_chol(t[:n_white], p, depth)
         k = n_white
         s2 = jnp.exp(t[k]) if learn_noise else noise_var
         ls = jnp.exp(t[k + int(learn_noise)]) if learn_ls else length_scale
@@ -1072,12 +1071,16 @@ def fit_sparse_dkm(x, y, x_inducing, *, depth: int, kernel: str, nu, noise_var: 
     _check_positive("jitter", jitter, allow_zero=True)
     learn_ls = bool(learn_length_scale) and kernel == "squared_exponential"
     pi, n0 = xi.shape[0], x.shape[1]
-    theta0 = [] if nngp else [_pack_chol([np.eye(pi)] * depth)]
+    theta0 = [_pack_chol([np.eye(pi)] * depth)]
+    n_white = theta0[0].size
     if learn_noise:
         theta0.append([np.log(noise_var)])
     if learn_ls:
         theta0.append([np.log(length_scale)])
-    theta0 = np.concatenate(theta0) if theta0 else np.zeros(0)
+    theta0 = np.concatenate(theta0)
+    # the NNGP keeps the whitened factors at the identity (fixed by equal bounds), so it
+    # shares one compiled objective with the DKM
+    bounds = [(v, v) if (nngp and i < n_white) else (None, None) for i, v in enumerate(theta0)]
     with _x64():
         import jax.numpy as jnp
 
@@ -1087,7 +1090,7 @@ def fit_sparse_dkm(x, y, x_inducing, *, depth: int, kernel: str, nu, noise_var: 
         args = (g0ii, g0ti, g0t, jnp.asarray(y), jnp.asarray(nu_arr), noise_var, length_scale,
                 float(jitter))
         static = dict(p=pi, depth=depth, kernel=kernel, learn_noise=bool(learn_noise),
-                      learn_ls=learn_ls, nngp=nngp)
+                      learn_ls=learn_ls)
 
         def fg(t):
             v, g = _sparse_neg_and_grad(jnp.asarray(t), *args, **static)
@@ -1096,21 +1099,26 @@ def fit_sparse_dkm(x, y, x_inducing, *, depth: int, kernel: str, nu, noise_var: 
                 return np.inf, np.zeros_like(g)
             return v, g
 
-        if theta0.size == 0:
+        if nngp and theta0.size == n_white:
             res = scipy.optimize.OptimizeResult(x=theta0, nit=0, success=True,
                                                 fun=fg(theta0)[0])
         else:
             res = scipy.optimize.minimize(fg, theta0, jac=True, method="L-BFGS-B",
+                                          bounds=bounds,
                                           options={"maxiter": maxiter, "gtol": gtol,
                                                    "maxcor": 30, "maxls": 50})
-        k = 0 if nngp else depth * pi * (pi + 1) // 2
+        k = n_white
         s2 = float(np.exp(res.x[k])) if learn_noise else noise_var
         ls = float(np.exp(res.x[k + int(learn_noise)])) if learn_ls else length_scale
-        whites = ([jnp.eye(pi)] * depth if nngp
-                  else _unpack_chol(jnp.asarray(res.x[:k]), pi, depth))
+        whites = _unpack_chol(jnp.asarray(res.x[:k]), pi, depth)
         grams = [np.asarray(g) for g in _propagate(whites, g0ii, g0ti, g0t, kernel, ls,
                                                    float(jitter), whitened=True)[4]]
     return SparseDKMFit(grams, xi, s2, float(-res.fun), int(res.nit), bool(res.success), ls)
+
+
+@partial(__import__("jax").jit, static_argnames=("kernel",))
+def _last_blocks(chols, g0ii, g0ti, g0t, length_scale, jitter, *, kernel):
+    return _propagate(chols, g0ii, g0ti, g0t, kernel, length_scale, jitter)[:3]
 
 
 @_one_blas_thread
@@ -1151,10 +1159,10 @@ def sparse_predict(fit: SparseDKMFit, x_test, x_train, y_train, *, kernel: str,
             import jax.numpy as jnp
 
             chols = [jnp.asarray(np.linalg.cholesky(g)) for g in fit.inducing_grams]
-            kii, kti, kt, _, _ = _propagate(chols, jnp.asarray(xi @ xi.T / n0),
-                                         jnp.asarray(xs @ xi.T / n0),
-                                         jnp.asarray(np.sum(xs**2, 1) / n0), kernel,
-                                         float(fit.length_scale), float(jitter))
+            kii, kti, kt = _last_blocks(chols, jnp.asarray(xi @ xi.T / n0),
+                                        jnp.asarray(xs @ xi.T / n0),
+                                        jnp.asarray(np.sum(xs**2, 1) / n0),
+                                        float(fit.length_scale), float(jitter), kernel=kernel)
             return np.asarray(kii), np.asarray(kti), np.asarray(kt)
 
     kii, ktr, _ = last_blocks(x_train)
