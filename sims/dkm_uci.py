@@ -72,9 +72,14 @@ def run(config: Config) -> dict:
     """Sparse DKM vs sparse NNGP (same inducing points) on UCI splits: test RMSE and LL."""
     from theory.dkm import DKMRegressor
 
+    unknown = [d for d in config.datasets if d not in DATASETS]
+    if unknown:
+        raise ValueError(f"datasets must be among {DATASETS}, got {unknown}")
+    index = np.array([DATASETS.index(d) for d in config.datasets])
     if not all(uci_available(d) for d in config.datasets):
         return {"available": np.array(0), "rmse": np.zeros((0, 0, 0)),
-                "ll": np.zeros((0, 0, 0)), "nu": np.array([np.inf, *config.nus])}
+                "ll": np.zeros((0, 0, 0)), "nu": np.array([np.inf, *config.nus]),
+                "dataset": index}
     models = (np.inf, *config.nus)                    # column 0: the sparse NNGP
     rmse = np.full((len(config.datasets), config.splits, len(models)), np.nan)
     ll = np.full_like(rmse, np.nan)
@@ -88,7 +93,8 @@ def run(config: Config) -> dict:
                                  random_state=seed).fit(xtr, ytr)
                 rmse[i, s, j] = np.sqrt(np.mean((m.predict(xte) - yte) ** 2))
                 ll[i, s, j] = np.mean(m.log_predictive_density(xte, yte))
-    return {"available": np.array(1), "rmse": rmse, "ll": ll, "nu": np.array(models)}
+    return {"available": np.array(1), "rmse": rmse, "ll": ll, "nu": np.array(models),
+            "dataset": index}
 
 
 if __name__ == "__main__":
