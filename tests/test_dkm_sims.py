@@ -120,7 +120,7 @@ def test_regressor_follows_the_sklearn_contract():
     assert m.score(x, y) > 0.9
     with pytest.raises(ValueError, match="features"):
         m.predict(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="y must"):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         D.DKMRegressor().fit(x, y[:5])
 
 
@@ -138,3 +138,18 @@ def test_regressor_with_all_points_is_exact_gp_regression_at_the_nngp():
                         kernel="squared_exponential", jitter=1e-6)
     mean = k[20:, :20] @ np.linalg.solve(k[:20, :20] + 0.05 * np.eye(20), ys)
     assert_allclose(m.predict(xt), mean * y.std() + y.mean(), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_regressor_passes_sklearn_check_estimator():
+    """scikit-learn's own conformance suite (about 50 checks, minutes: JIT per shape)."""
+    import warnings
+
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = check_estimator(D.DKMRegressor(n_inducing=10, maxiter=50), on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:120]) for r in res
+              if r["status"] == "failed"]
+    assert not failed, failed

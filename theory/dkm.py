@@ -1233,31 +1233,19 @@ class DKMRegressor(RegressorMixin, BaseEstimator):
         self.maxiter = maxiter
         self.random_state = random_state
 
-    def _validate(self, x, y=None):
-        x = np.asarray(x, dtype=float)
-        if x.ndim != 2:
-            raise ValueError(f"X must be a 2-D array (n_samples, n_features), got shape "
-                             f"{x.shape}")
-        if not np.all(np.isfinite(x)):
-            raise ValueError("X must be finite (no NaN or inf)")
-        if y is None:
-            return x
-        y = np.asarray(y, dtype=float)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim != 1 or y.shape[0] != x.shape[0]:
-            raise ValueError(f"y must have shape ({x.shape[0]},), got {y.shape}")
-        if not np.all(np.isfinite(y)):
-            raise ValueError("y must be finite (no NaN or inf)")
-        return x, y
+    def _validate(self, x, y="no_validation", *, reset: bool):
+        """scikit-learn's validation (messages, sparse and complex input, n_features_in_)."""
+        from sklearn.utils.validation import validate_data
+
+        if isinstance(y, str) and y == "no_validation":
+            return validate_data(self, x, reset=reset, dtype=np.float64, ensure_min_samples=1)
+        return validate_data(self, x, y, reset=reset, dtype=np.float64, y_numeric=True,
+                             ensure_min_samples=2)
 
     def fit(self, X, y):
         """Standardise, choose inducing rows, maximise the sparse DKM objective."""
-        x, y = self._validate(X, y)
-        if x.shape[0] < 2:
-            raise ValueError(f"need at least 2 samples to fit, got {x.shape[0]}")
         _check_kernel(self.kernel)
-        self.n_features_in_ = x.shape[1]
+        x, y = self._validate(X, y, reset=True)
         self.x_mean_ = x.mean(0)
         self.x_std_ = np.where(x.std(0) > 0, x.std(0), 1.0)
         self.y_mean_ = float(y.mean())
@@ -1287,16 +1275,12 @@ class DKMRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _check_fitted(self):
-        if not hasattr(self, "fit_"):
-            from sklearn.exceptions import NotFittedError
+        from sklearn.utils.validation import check_is_fitted
 
-            raise NotFittedError("this DKMRegressor is not fitted yet; call fit first")
+        check_is_fitted(self, "fit_")
 
     def _transform(self, X):
-        x = self._validate(X)
-        if x.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {x.shape[1]} features, but the model was fitted with "
-                             f"{self.n_features_in_}")
+        x = self._validate(X, reset=False)
         xs = (x - self.x_mean_) / self.x_std_
         if self.kernel == "relu_arccos":
             xs = np.hstack([xs, np.ones((len(xs), 1))])
@@ -1315,6 +1299,7 @@ class DKMRegressor(RegressorMixin, BaseEstimator):
 
     def log_predictive_density(self, X, y) -> np.ndarray:
         """Per-point Gaussian predictive log density in original units."""
-        x, y = self._validate(X, y)
+        self._check_fitted()
+        x, y = self._validate(X, y, reset=False)
         mu, sd = self.predict(x, return_std=True)
         return -0.5 * np.log(2 * np.pi * sd**2) - 0.5 * (y - mu) ** 2 / sd**2
