@@ -114,12 +114,12 @@ def dkm_uci_table(uci: dict):
     from sims.dkm_uci import DATASETS
 
     fig, axes = style.subplots(1, 2)
-    if int(uci["available"]) == 0:
+    if not np.all(uci["available"]):
         for ax in axes.flat:
             ax.text(0.5, 0.5, "UCI data not found", ha="center", transform=ax.transAxes)
         return fig
     names = [DATASETS[i] for i in uci["dataset"]]
-    labels = ["NNGP" if np.isinf(v) else f"DKM nu={v:g}" for v in uci["nu"]]
+    labels = ["NNGP" if np.isinf(v) else f"DKM nu={v:g}" for v in uci["nu"][0]]
     for ax, key, title in ((axes[0, 0], "rmse", "test RMSE (lower better)"),
                            (axes[0, 1], "ll", "test log-lik. (higher better)")):
         vals = uci[key]

@@ -8,7 +8,9 @@ matrices, noise and length scale learned).  Test RMSE and mean test log-likeliho
 original units.
 
 Data: ``$THEORYLAB_UCI`` or ``../shared/data/uci`` beside the repository (see its README).
-When absent, the sim returns empty arrays and ``available = 0``.
+When absent, the sim returns NaN arrays and ``available = 0``.  Swept over ``datasets`` (one
+cached point per data set; ``--executor dask`` spreads them), every array has a leading axis
+over the data sets.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ class Config(runner.SimConfig):
                    maxiter=5000)
 
 
-@runner.register("dkm_uci", paper="dkm", config=Config)
+@runner.register("dkm_uci", paper="dkm", config=Config, sweep="datasets")
 def run(config: Config) -> dict:
     """Sparse DKM vs sparse NNGP (same inducing points) on UCI splits: test RMSE and LL."""
     from theory.dkm import DKMRegressor
@@ -76,11 +78,12 @@ def run(config: Config) -> dict:
     if unknown:
         raise ValueError(f"datasets must be among {DATASETS}, got {unknown}")
     index = np.array([DATASETS.index(d) for d in config.datasets])
-    if not all(uci_available(d) for d in config.datasets):
-        return {"available": np.array(0), "rmse": np.zeros((0, 0, 0)),
-                "ll": np.zeros((0, 0, 0)), "nu": np.array([np.inf, *config.nus]),
-                "dataset": index}
     models = (np.inf, *config.nus)                    # column 0: the sparse NNGP
+    nus = np.tile(np.array(models), (len(index), 1))
+    if not all(uci_available(d) for d in config.datasets):
+        nan = np.full((len(index), config.splits, len(models)), np.nan)
+        return {"available": np.zeros(len(index)), "rmse": nan, "ll": nan, "nu": nus,
+                "dataset": index}
     rmse = np.full((len(config.datasets), config.splits, len(models)), np.nan)
     ll = np.full_like(rmse, np.nan)
     for i, name in enumerate(config.datasets):
@@ -93,7 +96,7 @@ def run(config: Config) -> dict:
                                  random_state=seed).fit(xtr, ytr)
                 rmse[i, s, j] = np.sqrt(np.mean((m.predict(xte) - yte) ** 2))
                 ll[i, s, j] = np.mean(m.log_predictive_density(xte, yte))
-    return {"available": np.array(1), "rmse": rmse, "ll": ll, "nu": np.array(models),
+    return {"available": np.ones(len(index)), "rmse": rmse, "ll": ll, "nu": nus,
             "dataset": index}
 
 
