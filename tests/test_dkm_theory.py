@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from theory import dkm as D
@@ -69,14 +71,6 @@ def test_se_kernel_is_exp_of_width_normalised_distance():
     d2 = np.sum((f[:, None] - f[None]) ** 2, -1) / 40
     assert_allclose(D.kernel_matrix(g, kernel=SE, length_scale=1.3),
                     np.exp(-d2 / (2 * 1.3**2)), rtol=1e-12)
-
-
-def test_kernels_are_psd_and_arccos_keeps_the_diagonal():
-    rng = np.random.default_rng(2)
-    g = random_spd(rng, 9)
-    for k in D.KERNELS:
-        assert np.linalg.eigvalsh(D.kernel_matrix(g, kernel=k))[0] > -1e-12
-    assert_allclose(np.diag(D.kernel_matrix(g, kernel=ARC)), np.diag(g), rtol=1e-14)
 
 
 # ------------------------------------------------------------------ KL and Wishart (R1)
@@ -347,3 +341,43 @@ def test_invalid_input_raises_value_error_naming_the_argument():
         D.fit_sparse_dkm(x, y, x[:, :1], depth=1, kernel=SE, nu=1, noise_var=0.1)
     with pytest.raises(ValueError, match="N_0 >= P"):
         D.deep_linear_optimum(x, y, depth=1)
+
+
+# ------------------------------------------------------------------ property tests
+
+
+seeds = st.integers(0, 2**31 - 1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seeds, st.integers(1, 6))
+def test_kl_is_nonnegative_and_zero_only_at_equality(seed, p):
+    rng = np.random.default_rng(seed)
+    g, k = random_spd(rng, p), random_spd(rng, p)
+    assert D.gaussian_kl(g, k) >= -1e-12
+    assert abs(D.gaussian_kl(k, k)) < 1e-10
+
+
+@settings(max_examples=25, deadline=None)
+@given(seeds, st.integers(1, 4))
+def test_deep_linear_layers_are_geometric_means_of_their_neighbours(seed, depth):
+    """G_l G_{l-1}^-1 G_l = G_{l+1} along the chain G_0, G*_1 .., G*_L, S_Y (note R5)."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((4, 6)), rng.standard_normal((4, 5))
+    chain = [D.input_gram(x), *D.deep_linear_optimum(x, y, depth=depth), y @ y.T / 5]
+    for ell in range(1, depth + 1):
+        lhs = chain[ell] @ np.linalg.solve(chain[ell - 1], chain[ell])
+        assert_allclose(lhs, chain[ell + 1], rtol=1e-6,
+                        atol=1e-8 * np.abs(chain[ell + 1]).max())
+
+
+@settings(max_examples=15, deadline=None)
+@given(seeds)
+def test_kernels_preserve_psd_and_their_diagonals(seed):
+    rng = np.random.default_rng(seed)
+    g = random_spd(rng, 5)
+    for k in D.KERNELS:
+        m = D.kernel_matrix(g, kernel=k)
+        assert np.linalg.eigvalsh(m)[0] > -1e-10 * np.abs(m).max()
+    assert_allclose(np.diag(D.kernel_matrix(g, kernel=ARC)), np.diag(g), rtol=1e-14)
+    assert_allclose(np.diag(D.kernel_matrix(g, kernel=SE)), 1.0, rtol=1e-14)
