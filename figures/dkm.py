@@ -56,23 +56,23 @@ def dkm_gram_heatmaps(dgp: dict):
 def dkm_nu_limit(nu: dict):
     """The DKM optimum L*(nu) falls to the NNGP log marginal likelihood; G* - G^NNGP ~ 1/nu."""
     fig, axes = style.subplots(1, 2)
-    names = ("squared exponential", "ReLU arccos")
+    names = ("SE", "arccos")
     for i, c in enumerate(style.COLORS[:2]):
         axes[0, 0].semilogx(nu["nu"], nu["objective"][i], "o-", color=c,
                             label=f"{names[i]}: L*(nu)")
         axes[0, 0].axhline(nu["nngp_lml"][i], color=c, ls="--", lw=0.8,
-                           label=f"NNGP LML {nu['nngp_lml'][i]:.3f}")
+                           label=f"{names[i]}: NNGP LML")
         sel = nu["nu"] >= 100
         slope, _ = loglog_fit(nu["nu"][sel], nu["rel_dev"][i][sel])
         axes[0, 1].loglog(nu["nu"], nu["rel_dev"][i], "o-", color=c,
-                          label=f"{names[i]} (slope {slope:.2f} on nu >= 100)")
+                          label=f"{names[i]} (slope {slope:.2f}, nu >= 100)")
     x = nu["nu"]
     axes[0, 1].loglog(x, nu["rel_dev"][0][-1] * x[-1] / x, "k--", lw=0.8, label="1/nu")
     axes[0, 0].set(xlabel="nu", ylabel="L*", title="DKM optimum -> NNGP (TOY8)")
-    axes[0, 1].set(xlabel="nu", ylabel="||G*_2 - G^NNGP_2|| / ||G^NNGP_2||",
+    axes[0, 1].set(xlabel="nu", ylabel="rel. deviation of G*_2 from NNGP",
                    title="representation learning ~ 1/nu")
-    axes[0, 0].legend()
-    axes[0, 1].legend()
+    axes[0, 0].legend(fontsize=6.5, loc="upper right")
+    axes[0, 1].legend(fontsize=6.5, loc="lower left")
     return fig
 
 
