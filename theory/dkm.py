@@ -1016,7 +1016,18 @@ def sparse_dkm_objective(inducing_grams, x_inducing, x, y, *, kernel: str, nu, n
 
 @dataclasses.dataclass(frozen=True)
 class SparseDKMFit:
-    """The maximiser of the sparse DKM objective (see :func:`fit_sparse_dkm`)."""
+    """The maximiser of the sparse DKM objective (see :func:`fit_sparse_dkm`).
+
+    Attributes
+    ----------
+    inducing_grams : list of (P_i, P_i) arrays, G_ii^1 .. G_ii^L.
+    x_inducing : (P_i, N_0) array, the inducing inputs.
+    noise_var : float, the (learned or fixed) observation noise.
+    objective : float, the collapsed sparse objective at the optimum.
+    n_iter : int, L-BFGS iterations.
+    converged : bool, scipy's success flag.
+    length_scale : float, the (learned or fixed) SE length scale.
+    """
 
     inducing_grams: list
     x_inducing: np.ndarray
