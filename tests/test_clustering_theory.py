@@ -286,7 +286,7 @@ def test_check_estimator():
 
     for est in (C.SDPKMeans(max_iter=300, random_state=0),
                 C.GaussianMixtureEM(random_state=0),
-                C.ILASDP(max_iter=2, solver_max_iter=100, random_state=0)):
+                C.ILASDP(max_iter=1, solver_max_iter=50, random_state=0)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = check_estimator(est, on_fail=None)
