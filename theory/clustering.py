@@ -319,7 +319,7 @@ def _lambda_max(matvec, n: int, *, dense_below: int = 400, dense=None, tol: floa
     return float(val[0])
 
 
-def kmeans_sdp_certificate(X, labels, *, margin: float = 1e-7) -> dict:
+def kmeans_sdp_certificate(X, labels, *, margin: float = 1e-7, z: float | None = None) -> dict:
     """Dual certificate that Z_G of ``labels`` is the unique optimum of SDP-KM for data ``X``.
 
     Parameters
@@ -328,6 +328,9 @@ def kmeans_sdp_certificate(X, labels, *, margin: float = 1e-7) -> dict:
     labels : array (n,) of ints (a partition into K non-empty clusters)
     margin : float
         Required relative margin of ``z - lambda_max(P (A + B) P)`` over the scale of A.
+    z : float, optional
+        The dual variable of tr Z = K (default and cap: the largest z with all row sums of B
+        >= 0; along this family the eigenvalue margin was found to be largest there).
 
     Returns
     -------
@@ -371,7 +374,8 @@ def kmeans_sdp_certificate(X, labels, *, margin: float = 1e-7) -> dict:
         return {"certified": True, "primal": primal, "dual": primal, "gap": 0.0, "z": np.nan,
                 "min_B": 0.0, "eig_margin": np.inf, "sym_err": 0.0}
     # largest z with C0 + z C1 >= 0 on off-diagonal entries (C1 < 0 there)
-    z = float(np.min(C0[off] / -C1[off]))
+    z_max = float(np.min(C0[off] / -C1[off]))
+    z = z_max if z is None else min(float(z), z_max)
     Cm = np.where(off, C0 + z * C1, 0.0)
     Cm = np.maximum(Cm, 0.0)                 # clears rounding below zero at the binding entry
     y = y0 + z * y1
