@@ -292,3 +292,15 @@ def test_check_estimator():
             res = check_estimator(est, on_fail=None)
         failed = [r["check_name"] for r in res if r["status"] == "failed"]
         assert failed == [], (type(est).__name__, failed)
+
+
+def test_sdpkmeans_solvers_agree():
+    X, lab = _iso(30, 5, 3, 2.0, 9)
+    objs = []
+    for solver in ("bm", "admm", "cvxpy"):
+        est = C.SDPKMeans(3, solver=solver, random_state=0).fit(X)
+        assert C.misclustering_error(lab, est.labels_) == 0.0
+        objs.append(est.objective_)
+    assert_allclose(objs, objs[0], rtol=1e-6)
+    with pytest.raises(ValueError, match="solver"):
+        C.SDPKMeans(3, solver="sdpnal").fit(X)
