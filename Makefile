@@ -21,9 +21,9 @@ demo: $(STAMP)
 	$(BIN)/theorylab figures --scale $(SCALE)
 	$(BIN)/theorylab report
 
-## make test: set up if needed, run the test suite (paper-scale tests are marked slow)
+## make test: set up if needed, run the test suite on every core (paper-scale tests are marked slow)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 check: $(STAMP)
 	$(BIN)/theorylab check --scale $(SCALE)

@@ -326,7 +326,7 @@ def html_page(rows: Sequence[dict], figures: Sequence[FigureEntry], scale: str, 
         ev = ", ".join(f"{e[k]} {k}" for k in EVIDENCE_KINDS if e.get(k)) or "-"
         nfig = sum(1 for f in figures if f.paper == p)
         ratios = _ratios(benchmarks.get(p, {}))
-        bench = "; ".join(f"{k} {val:.3g}" for k, val in ratios[:2]) or "-"
+        bench = "; ".join(f"{k} {val:.3g}" for k, val in ratios[:2]) or "not run here"
         nbad = v.get("fail", 0) + v.get("error", 0)
         parts.append(
             f"<tr><td><a href='#{_anchor('paper', p)}'>{_esc(p)}</a><div class='ref'>"
