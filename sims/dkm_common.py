@@ -45,10 +45,10 @@ def hmc(logp: Callable, z0, aux, key, *, n_warmup: int, n_draws: int, n_leapfrog
     -------
     (stacked stats, acceptance rate per chain, step size per chain)
     """
-    from threadpoolctl import threadpool_limits
+    from theory._blas import one_blas_thread
 
     stats = stats or (lambda z, a: z)
-    with threadpool_limits(1, user_api="blas"):   # see theory.dkm._one_blas_thread
+    with one_blas_thread():
             return _hmc_jit(logp, stats, z0, aux, key, n_warmup, n_draws, n_leapfrog,
                         float(step0), float(target), thin)
 

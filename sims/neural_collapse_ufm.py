@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
-from threadpoolctl import threadpool_limits
 
 from sims import runner
 from theory import neural_collapse as T
+from theory._blas import one_blas_thread
 
 SQ2 = float(np.sqrt(2.0))
 
@@ -113,7 +113,7 @@ def run_fixed_point(config: FixedPointConfig) -> dict:
     W0, H0 = T.ufm_minimizer(K, n, d, lam_W=config.lam_W, lam_H=config.lam_H)
     Y = T.one_hot(labels, K)
     errs = np.zeros((len(config.betas), config.starts))
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         for i, beta in enumerate(config.betas):
             rng = np.random.default_rng([config.seed, int(round(1e6 * beta))])
             for j in range(config.starts):

@@ -34,28 +34,11 @@ import scipy.optimize
 from scipy.special import multigammaln
 from sklearn.base import BaseEstimator, RegressorMixin
 
+from theory._blas import one_blas_thread
+
 KERNELS = ("relu_arccos", "squared_exponential", "linear")
 DEFAULT_JITTER = 1e-6
 _CLIP = 1.0 - 1e-12
-
-
-def _one_blas_thread(fn):
-    """Run ``fn`` with one BLAS thread.
-
-    JAX's CPU Cholesky and triangular solves call scipy's OpenBLAS; with two BLAS threads on
-    a busy 2-core machine a 50 x 50 solve took 10-70 ms instead of 0.1 ms (thread hand-off),
-    so every solver here pins BLAS to one thread.
-    """
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1, user_api="blas"):
-            return fn(*args, **kwargs)
-
-    return wrapper
 
 
 def _x64():
@@ -451,7 +434,7 @@ def _neg_obj_and_grad(theta, g0, y, nu, noise_var, length_scale, jitter, *, p, d
     return jax.value_and_grad(f)(theta)
 
 
-@_one_blas_thread
+@one_blas_thread()
 def nngp_grams(x, *, depth: int, kernel: str, length_scale: float = 1.0,
                jitter: float = DEFAULT_JITTER) -> list[np.ndarray]:
     """The NNGP chain ``G_l = K(G_{l-1}) + jitter I``, l = 1..depth, from ``G_0 = XX^T/N_0``.
@@ -510,7 +493,7 @@ def nngp_log_marginal_likelihood(x, y, *, depth: int, kernel: str, noise_var: fl
                                                 + p * np.log(2 * np.pi))))
 
 
-@_one_blas_thread
+@one_blas_thread()
 def dkm_objective(grams, x, y, *, kernel: str, nu, noise_var: float, length_scale: float = 1.0,
                   jitter: float = DEFAULT_JITTER, return_terms: bool = False):
     """The DKM objective ``L(G_1..G_L)``.
@@ -573,7 +556,7 @@ def dkm_objective(grams, x, y, *, kernel: str, nu, noise_var: float, length_scal
     return (val, ll, kls) if return_terms else val
 
 
-@_one_blas_thread
+@one_blas_thread()
 def dkm_optimum(x, y, *, depth: int, kernel: str, nu, noise_var: float,
                 length_scale: float = 1.0, jitter: float = DEFAULT_JITTER,
                 init="nngp", seed: int = 0, gtol: float = 1e-9,
@@ -884,7 +867,7 @@ def _sparse_objective(factors, g0ii, g0ti, g0t, y, nu, noise_var, kernel, length
     return bound - reg
 
 
-@_one_blas_thread
+@one_blas_thread()
 def sparse_propagate(inducing_grams, x_inducing, x, *, kernel: str, length_scale: float = 1.0,
                      jitter: float = DEFAULT_JITTER):
     """Propagate inducing Gram matrices to other points: ``G_ti`` and ``diag G_tt`` per layer.
@@ -962,7 +945,7 @@ def _sparse_neg_and_grad(theta, g0ii, g0ti, g0t, y, nu, noise_var, length_scale,
     return jax.value_and_grad(f)(theta)
 
 
-@_one_blas_thread
+@one_blas_thread()
 def sparse_dkm_objective(inducing_grams, x_inducing, x, y, *, kernel: str, nu, noise_var: float,
                          length_scale: float = 1.0, jitter: float = DEFAULT_JITTER) -> float:
     """Sparse DKM objective with the optimal Gaussian output q(u) (collapsed bound).
@@ -1038,7 +1021,7 @@ class SparseDKMFit:
     length_scale: float = 1.0
 
 
-@_one_blas_thread
+@one_blas_thread()
 def fit_sparse_dkm(x, y, x_inducing, *, depth: int, kernel: str, nu, noise_var: float,
                    learn_noise: bool = False, length_scale: float = 1.0,
                    learn_length_scale: bool = False, jitter: float = DEFAULT_JITTER,
@@ -1132,7 +1115,7 @@ def _last_blocks(chols, g0ii, g0ti, g0t, length_scale, jitter, *, kernel):
     return _propagate(chols, g0ii, g0ti, g0t, kernel, length_scale, jitter)[:3]
 
 
-@_one_blas_thread
+@one_blas_thread()
 def sparse_predict(fit: SparseDKMFit, x_test, x_train, y_train, *, kernel: str,
                    jitter: float = DEFAULT_JITTER):
     """Predictive mean and variance (noise included) at test inputs of a sparse DKM.

@@ -43,32 +43,14 @@ ICML 2022.
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg
 import scipy.optimize
 from scipy.integrate import solve_ivp
-from threadpoolctl import ThreadpoolController
 
-
-@functools.cache
-def _controller() -> ThreadpoolController:
-    return ThreadpoolController()  # scans the loaded BLAS libraries once
-
-
-def _one_blas_thread(fn):
-    """Run ``fn`` with BLAS pinned to one thread: the matrices here are small (at most a few
-    thousand rows), and on a loaded machine a multi-threaded BLAS made the L-BFGS/Newton
-    solver ~30x slower."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with _controller().limit(limits=1, user_api="blas"):
-            return fn(*args, **kwargs)
-
-    return wrapper
+from theory._blas import one_blas_thread
 
 # --------------------------------------------------------------------------- validation
 
@@ -481,7 +463,7 @@ def reduced_hessian(W, H, labels, *, lam_W: float, lam_H: float) -> np.ndarray:
 FORMS = ("schur", "eq5")
 
 
-@_one_blas_thread
+@one_blas_thread()
 def first_order_map(W, H, labels, *, lam_W: float, lam_H: float, beta: float,
                     form: str = "schur") -> np.ndarray:
     """The linear map F with vec(delta H) ~ F vec(delta H0) at a minimiser of Eq. 2 (Thm 4.1).
@@ -584,7 +566,7 @@ def _minimize(H_init, H0, Y, n, lw, lh, beta, *, gtol, newton_steps, max_newton_
     return Minimizer(_ridge(H, Y, n, lw), H, float(np.linalg.norm(g)))
 
 
-@_one_blas_thread
+@one_blas_thread()
 def perturbed_ufm_minimizer(H0, labels, *, lam_W: float, lam_H: float, beta: float,
                             H_init=None, gtol: float = 1e-13, newton_steps: int = 6,
                             max_newton_dim: int = 3000) -> Minimizer:
@@ -631,7 +613,7 @@ def perturbed_ufm_minimizer(H0, labels, *, lam_W: float, lam_H: float, beta: flo
                      newton_steps=newton_steps, max_newton_dim=max_newton_dim)
 
 
-@_one_blas_thread
+@one_blas_thread()
 def numerical_ufm_minimizer(K: int, n: int, d: int, *, lam_W: float, lam_H: float,
                             seed: int = 0, scale: float = 1.0, gtol: float = 1e-13,
                             newton_steps: int = 6) -> Minimizer:
@@ -666,7 +648,7 @@ class FlowPath(NamedTuple):
     H: np.ndarray | None  # (T, d, N) when requested
 
 
-@_one_blas_thread
+@one_blas_thread()
 def central_path_flow(H0, labels, *, lam_W: float, lam_H: float, t_eval, rtol: float = 1e-11,
                       atol: float = 1e-13, keep_H: bool = False,
                       direction: float = 1.0) -> FlowPath:
