@@ -28,6 +28,7 @@ import numpy as np
 
 from sims import runner
 from theory import mup as M
+from theorylab.stats import loglog_slopes
 
 HALF = M.HALF
 
@@ -199,14 +200,11 @@ def run_coord(config: CoordConfig) -> dict:
 def fitted_slopes(width, values) -> np.ndarray:
     """Least-squares slope of log(mean over the seed axis) against log(width).
 
-    ``values`` has shape (widths, ..., seeds); returns shape (...).  The same fit as
-    :func:`theorylab.stats.loglog_slope` (a test checks they agree), vectorised over the
-    trailing axes because the bootstrap of :func:`coord_slopes` calls it 400 times.
+    ``values`` has shape (widths, ..., seeds); returns shape (...): the shared
+    :func:`theorylab.stats.loglog_slopes`, vectorised over the trailing axes (the bootstrap of
+    :func:`coord_slopes` fits 400 resampled curves in one call).
     """
-    logn = np.log(np.asarray(width, float))
-    logv = np.log(np.mean(np.abs(values), axis=-1))
-    x = logn - logn.mean()
-    return np.tensordot(x, logv - logv.mean(axis=0), axes=(0, 0)) / (x @ x)
+    return loglog_slopes(width, np.mean(np.abs(values), axis=-1))
 
 
 def coord_slopes(res: dict, t: int = 1, normalize: bool = True) -> dict:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from theorylab.stats import loglog_fit, loglog_slope
+from theorylab.stats import loglog_fit, loglog_slope, loglog_slopes
 
 
 def test_recovers_an_exact_power_law():
@@ -18,3 +18,17 @@ def test_recovers_an_exact_power_law():
 def test_rejects_what_cannot_be_fitted(x, y):
     with pytest.raises(ValueError):
         loglog_slope(x, y)
+
+
+def test_vectorised_slopes_equal_one_fit_per_curve():
+    rng = np.random.default_rng(0)
+    x = np.array([64.0, 128, 256, 512])
+    y = np.exp(rng.normal(size=(4, 3, 5)))
+    got = loglog_slopes(x, y)
+    assert got.shape == (3, 5)
+    for i in range(3):
+        for j in range(5):
+            assert got[i, j] == pytest.approx(np.polyfit(np.log(x), np.log(y[:, i, j]), 1)[0],
+                                              abs=1e-12)
+    with pytest.raises(ValueError):
+        loglog_slopes(x, y[:3])
