@@ -117,10 +117,12 @@ def nngp_lml_se(scale):
        tol_reason="both float64 closed forms of an 8 x 8 problem (rounding ~1e-13)")
 def nngp_lml_arccos_neural_tangents(scale):
     import scipy.stats
-    from neural_tangents import stax
 
     from sims import nets
     from theory.dkm import nngp_log_marginal_likelihood
+    from theorylab.deps import neural_tangents
+
+    stax = neural_tangents().stax
 
     x, y = toy8()
     block = [stax.Dense(1, W_std=1.0, b_std=0.0), stax.Relu()]
@@ -194,7 +196,9 @@ def sparse_equals_full(scale):
        source="derived", evidence="independent", expected=0.0, tol=1e-7, compare="abs",
        tol_reason="jitter 1e-9 in K_ii perturbs the conditional by ~cond(K_ii) * 1e-9")
 def sparse_nngp_neural_tangents(scale):
-    from neural_tangents import stax
+    from theorylab.deps import neural_tangents
+
+    stax = neural_tangents().stax
 
     from sims import nets
     from theory.dkm import nngp_grams, sparse_propagate

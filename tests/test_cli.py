@@ -106,3 +106,17 @@ def test_neural_tangents_imports_without_tensorflow_log_lines():
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stderr == "" and proc.stdout == ""
+
+
+def test_neural_tangents_is_only_imported_through_theorylab_deps():
+    """A direct import would bring TensorFlow's start-up lines back (and, at module level in
+    sims/, break GPU machines whose JAX is newer than neural-tangents supports)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"^\s*(import neural_tangents|from neural_tangents\b)", re.M)
+    offenders = [str(p.relative_to(root)) for d in ("theory", "sims", "paper_checks", "figures",
+                                                    "benchmarks", "tests", "theorylab")
+                 for p in (root / d).rglob("*.py") if pattern.search(p.read_text())]
+    assert offenders == [], "use theorylab.deps.neural_tangents()"

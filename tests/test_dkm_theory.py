@@ -41,7 +41,9 @@ def random_spd(rng, p, scale=1.0):
 
 def test_arccos_kernel_matches_neural_tangents_relu_nngp():
     """K(XX^T/N_0) equals the NNGP kernel of Dense -> Relu -> Dense(W_std = sqrt 2)."""
-    from neural_tangents import stax
+    from theorylab.deps import neural_tangents
+
+    stax = neural_tangents().stax
 
     rng = np.random.default_rng(3)
     x = rng.standard_normal((7, 4))
