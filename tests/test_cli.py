@@ -30,6 +30,7 @@ def test_check_writes_reports_and_exit_code(tmp_path, capsys):
     ids = {r["id"] for r in data["claims"]}
     assert ids == {"lion.min_over_m", "lion.h_above_f"}
     assert all(r["verdict"] == "pass" for r in data["claims"])
+    assert all(r["ran"] == data["created"] and r["host"] for r in data["claims"])
     assert "| lion.min_over_m |" in (reports / "checks.md").read_text()
     assert "lion.h_above_f" in capsys.readouterr().out
 

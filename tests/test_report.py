@@ -32,7 +32,7 @@ def _row(cid, paper, verdict="pass", reference="Thm 1; Fig. 1", sims=(), evidenc
             "expected": 0.0, "tolerance": 1e-3, "compare": "abs", "tol_reason": "3 SE",
             "ours": 1e-4, "verdict": verdict, "runtime_s": 0.1,
             "note": "why not" if verdict == "not reproduced" else "", "scale": "quick",
-            "sims": list(sims)}
+            "sims": list(sims), "ran": "2026-11-30 12:00", "host": "testhost"}
 
 
 def _png(path: Path, width_px: int = 300) -> Path:
@@ -115,6 +115,7 @@ def test_summary_comes_first_and_names_every_paper(page):
         assert f"href='#paper-{paper}'" in summary
     assert "1 of 3 runnable claims FAIL" in text
     assert "ratio 1.03" in summary and "1 independent" in summary
+    assert "quick scale, ran 2026-11-30 12:00 on testhost" in summary
 
 
 def test_every_claim_and_figure_is_present_and_links_resolve(page):

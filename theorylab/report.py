@@ -127,10 +127,11 @@ def write(rows: Sequence[dict], scale: str, directory: Path = REPORTS) -> tuple[
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path_json = checks_path(directory, scale)
+    created, host = time.strftime("%Y-%m-%d %H:%M:%S %Z"), host_description()
     merged = {r["id"]: r for r in _load(path_json, scale)}
-    merged.update({r["id"]: r for r in rows})
-    payload = {"scale": scale, "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-               "host": host_description(), "claims": list(merged.values())}
+    merged.update({r["id"]: {**r, "ran": created, "host": host} for r in rows})
+    payload = {"scale": scale, "created": created, "host": host,
+               "claims": list(merged.values())}
     path_json.write_text(json.dumps(payload, indent=1))
     path_md = checks_path(directory, scale, "md")
     path_md.write_text(markdown(payload["claims"], scale))
@@ -328,9 +329,14 @@ def html_page(rows: Sequence[dict], figures: Sequence[FigureEntry], scale: str, 
         ratios = _ratios(benchmarks.get(p, {}))
         bench = "; ".join(f"{k} {val:.3g}" for k, val in ratios[:2]) or "not run here"
         nbad = v.get("fail", 0) + v.get("error", 0)
+        ran = max((r["ran"] for r in prow if r.get("ran")), default="")
+        hosts = sorted({r["host"] for r in prow if r.get("host") and r.get("ran") == ran})
+        when = f"{scale} scale" + (f", ran {ran}" if ran else "") + (
+            f" on {hosts[0]}" if hosts else "")
         parts.append(
             f"<tr><td><a href='#{_anchor('paper', p)}'>{_esc(p)}</a><div class='ref'>"
-            f"{_esc(PAPERS.get(p, {}).get('authors', ''))}</div></td>"
+            f"{_esc(PAPERS.get(p, {}).get('authors', ''))}</div>"
+            f"<div class='ref'>{_esc(when)}</div></td>"
             f"<td class='n'>{len(prow)}</td><td class='n pass'>{v.get('pass', 0)}</td>"
             f"<td class='n{' fail' if nbad else ''}'>{nbad}</td>"
             f"<td class='n not'>{v.get('not reproduced', 0)}</td><td>{_esc(ev)}</td>"
