@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from theory import activations
+from theory._jax import float64  # noqa: F401 - re-exported: sims.nets.float64()
 
 #: the named nonlinearities as jax.numpy functions (from the one table, theory.activations)
 ACTIVATIONS = {name: activations.function(name, jnp) for name in activations.NAMES}
@@ -172,18 +173,6 @@ def ntk_mlp(widths: Sequence[int], *, activation: str = "relu", beta: float | No
     mult = tuple(sigma / np.sqrt(w) for w in widths[:-1])
     ones = (1.0,) * (len(widths) - 1)
     return MLP(widths, activation, mult, ones, ones, beta)
-
-
-def float64():
-    """Context manager enabling float64 in JAX, on old (0.5) and new JAX releases alike.
-
-    ``jax.experimental.enable_x64`` on the pinned JAX; ``jax.enable_x64(True)`` where the
-    experimental one is gone (GPU machines may carry a newer JAX).
-    """
-    import jax.experimental
-
-    legacy = getattr(jax.experimental, "enable_x64", None)
-    return legacy() if legacy is not None else jax.enable_x64(True)
 
 
 def count_params(params) -> int:

@@ -49,9 +49,9 @@ def test_arccos_kernel_matches_neural_tangents_relu_nngp():
     x = rng.standard_normal((7, 4))
     _, _, kernel_fn = stax.serial(stax.Dense(1, W_std=1.0, b_std=0.0), stax.Relu(),
                                   stax.Dense(1, W_std=np.sqrt(2.0), b_std=0.0))
-    from theory.dkm import _x64
+    from theory._jax import float64
 
-    with _x64():
+    with float64():
         nt = np.asarray(kernel_fn(x, x, "nngp"))
     assert_allclose(D.kernel_matrix(D.input_gram(x), kernel=ARC), nt, rtol=1e-10, atol=1e-12)
 
@@ -145,9 +145,9 @@ def test_fit_reports_the_objective_of_its_grams_and_a_stationary_point(se_fit):
 def test_toy8_anchor_rejects_a_reversed_kl():
     """Reversing the KL direction moves the optimum far from the anchor (note Sec. 7)."""
     x, y = toy8()
-    from theory.dkm import _x64
+    from theory._jax import float64
 
-    with _x64():
+    with float64():
         import jax
         import jax.numpy as jnp
 

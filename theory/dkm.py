@@ -35,22 +35,11 @@ from scipy.special import multigammaln
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from theory._blas import one_blas_thread
+from theory._jax import float64
 
 KERNELS = ("relu_arccos", "squared_exponential", "linear")
 DEFAULT_JITTER = 1e-6
 _CLIP = 1.0 - 1e-12
-
-
-def _x64():
-    """float64 in JAX on the pinned (0.5) and on newer releases."""
-    import jax.experimental
-
-    legacy = getattr(jax.experimental, "enable_x64", None)
-    if legacy is not None:
-        return legacy()
-    import jax
-
-    return jax.enable_x64(True)  # pragma: no cover - newer JAX only
 
 
 # ----------------------------------------------------------------------- validation helpers
@@ -219,7 +208,7 @@ def kernel_matrix(gram, *, kernel: str, length_scale: float = 1.0,
         raise ValueError(f"gram must be a square matrix, got shape {g.shape}")
     if np.any(np.diagonal(g) < 0):
         raise ValueError("gram must be positive semi-definite (negative diagonal entry)")
-    with _x64():
+    with float64():
         import jax.numpy as jnp
 
         return np.asarray(_kfull(jnp.asarray(g), kernel, float(length_scale), float(jitter)))
@@ -543,7 +532,7 @@ def dkm_objective(grams, x, y, *, kernel: str, nu, noise_var: float, length_scal
     _check_positive("jitter", jitter, allow_zero=True)
     p = x.shape[0]
     chols = [np.linalg.cholesky(_check_gram(f"grams[{i}]", g, p)) for i, g in enumerate(grams)]
-    with _x64():
+    with float64():
         import jax.numpy as jnp
 
         val, ll, kls = _objective_chol([jnp.asarray(c) for c in chols], jnp.asarray(input_gram(x)),
@@ -613,7 +602,7 @@ def dkm_optimum(x, y, *, depth: int, kernel: str, nu, noise_var: float,
             a = rng.standard_normal((p, p))
             whites.append(np.linalg.cholesky(a @ a.T / p + 0.1 * np.eye(p)))
     theta0 = _pack_chol(whites)
-    with _x64():
+    with float64():
         import jax.numpy as jnp
 
         args = (jnp.asarray(g0), jnp.asarray(y), jnp.asarray(nu), noise_var,
@@ -904,7 +893,7 @@ def sparse_propagate(inducing_grams, x_inducing, x, *, kernel: str, length_scale
              for i, g in enumerate(inducing_grams)]
     n0 = xi.shape[1]
     out = []
-    with _x64():
+    with float64():
         import jax.numpy as jnp
         from jax.scipy.linalg import cho_solve
 
@@ -987,7 +976,7 @@ def sparse_dkm_objective(inducing_grams, x_inducing, x, y, *, kernel: str, nu, n
     chols = [np.linalg.cholesky(_check_gram(f"inducing_grams[{i}]", g, pi))
              for i, g in enumerate(grams)]
     n0 = x.shape[1]
-    with _x64():
+    with float64():
         import jax.numpy as jnp
 
         return float(_sparse_objective([jnp.asarray(c) for c in chols],
@@ -1075,7 +1064,7 @@ def fit_sparse_dkm(x, y, x_inducing, *, depth: int, kernel: str, nu, noise_var: 
     # the NNGP keeps the whitened factors at the identity (fixed by equal bounds), so it
     # shares one compiled objective with the DKM
     bounds = [(v, v) if (nngp and i < n_white) else (None, None) for i, v in enumerate(theta0)]
-    with _x64():
+    with float64():
         import jax.numpy as jnp
 
         g0ii = jnp.asarray(xi @ xi.T / n0)
@@ -1149,7 +1138,7 @@ def sparse_predict(fit: SparseDKMFit, x_test, x_train, y_train, *, kernel: str,
     s2 = fit.noise_var
 
     def last_blocks(xs):
-        with _x64():
+        with float64():
             import jax.numpy as jnp
 
             chols = [jnp.asarray(np.linalg.cholesky(g)) for g in fit.inducing_grams]
