@@ -712,6 +712,17 @@ def _merge_outputs(outputs: np.ndarray, prob: np.ndarray, decimals: int = 9) -> 
     return K
 
 
+def _channel_layer(inputs, p, weight, bias, activation):
+    """Validated (t, p, W, b, phi) of a noisy layer phi(W t + b) on a finite input set."""
+    t = np.atleast_2d(np.asarray(inputs, dtype=float))
+    W = np.atleast_2d(np.asarray(weight, dtype=float))
+    p = _check_drop(p)
+    if W.shape[1] != t.shape[1]:
+        raise ValueError(f"weight must have {t.shape[1]} columns, got shape {W.shape}")
+    b = np.zeros(W.shape[0]) if bias is None else np.asarray(bias, dtype=float)
+    return t, p, W, b, _activation(activation)
+
+
 def dropout_channel(inputs, p: float, weight, bias=None, *, activation: str = "tanh",
                     where: str = "input") -> np.ndarray:
     """Finite channel matrix of a dropout layer restricted to a finite set of inputs.
@@ -735,13 +746,7 @@ def dropout_channel(inputs, p: float, weight, bias=None, *, activation: str = "t
         K[i, j] = P(output j | input i), enumerating all 2^{#mask} masks and merging outputs
         that agree to 1e-9.
     """
-    t = np.atleast_2d(np.asarray(inputs, dtype=float))
-    W = np.atleast_2d(np.asarray(weight, dtype=float))
-    p = _check_drop(p)
-    if W.shape[1] != t.shape[1]:
-        raise ValueError(f"weight must have {t.shape[1]} columns, got shape {W.shape}")
-    b = np.zeros(W.shape[0]) if bias is None else np.asarray(bias, dtype=float)
-    phi = _activation(activation)
+    t, p, W, b, phi = _channel_layer(inputs, p, weight, bias, activation)
     if where == "input":
         masks, prob = _masks(t.shape[1], p)
         out = phi((t[:, None, :] * masks[None, :, :]) @ W.T + b)
@@ -759,13 +764,7 @@ def dropconnect_channel(inputs, p: float, weight, bias=None, *,
 
     Same conventions as :func:`dropout_channel` (p is the drop probability of each weight).
     """
-    t = np.atleast_2d(np.asarray(inputs, dtype=float))
-    W = np.atleast_2d(np.asarray(weight, dtype=float))
-    p = _check_drop(p)
-    if W.shape[1] != t.shape[1]:
-        raise ValueError(f"weight must have {t.shape[1]} columns, got shape {W.shape}")
-    b = np.zeros(W.shape[0]) if bias is None else np.asarray(bias, dtype=float)
-    phi = _activation(activation)
+    t, p, W, b, phi = _channel_layer(inputs, p, weight, bias, activation)
     masks, prob = _masks(W.size, p)
     mw = masks.reshape(-1, *W.shape) * W  # (n_mask, d_out, d_in)
     out = phi(np.einsum("koi,mi->mko", mw, t) + b)
